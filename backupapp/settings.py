@@ -1,0 +1,154 @@
+"""Settings for Wix Backup Manager.
+
+This is the only module that reads environment variables (architecture.md, habit 8). Every value
+has a default that makes `make run` work untouched; production sets the environment instead.
+django-environ raises on malformed values, so a typo fails at start-up rather than at 3 a.m.
+"""
+
+import secrets
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+env = environ.Env()
+
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+
+
+def _secret_key() -> str:
+    """The environment's key, else one generated once and kept under var/ (never in the repo)."""
+    key = env.str("DJANGO_SECRET_KEY", default="")
+    if key:
+        return key
+    path = VAR_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "sites",
+    "wixemulator",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "backupapp.urls"
+WSGI_APPLICATION = "backupapp.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            # IMMEDIATE takes the write lock when a transaction starts, so two processes never
+            # deadlock upgrading a read lock; WAL lets readers proceed while one process writes.
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "static"
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "/"
+
+CACHES = {
+    "default": env.cache_url("CACHE_URL", default="locmemcache://"),
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}
+
+# --- Celery -----------------------------------------------------------------------------------
+REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+CELERY_BROKER_URL = REDIS_URL
+# JSON only: tasks take ids, never pickled objects (architecture.md, habit 4).
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_RESULT_BACKEND = None
+CELERY_TIMEZONE = "UTC"
+
+# --- Wix --------------------------------------------------------------------------------------
+# The only hosts the worker may call: a site's base URL must be one of these (no SSRF through a
+# site's settings). The emulator's URL is allowed by default so the demo works out of the box.
+WIX_ALLOWED_BASE_URLS = env.list(
+    "WIX_ALLOWED_BASE_URLS",
+    default=["https://www.wixapis.com", "http://127.0.0.1:8000/sandbox"],
+)
+
+# --- The emulator (wixemulator/) --------------------------------------------------------------
+# Seconds a backup, restoration and deletion take on the emulator; each site may override them.
+WIXEMULATOR_BACKUP_SECONDS = env.float("WIXEMULATOR_BACKUP_SECONDS", default=3.0)
+WIXEMULATOR_RESTORE_SECONDS = env.float("WIXEMULATOR_RESTORE_SECONDS", default=5.0)
+WIXEMULATOR_DELETE_SECONDS = env.float("WIXEMULATOR_DELETE_SECONDS", default=1.0)
+# Lifetime of the emulator's OAuth tokens; Wix's is 4 hours.
+WIXEMULATOR_TOKEN_SECONDS = env.int("WIXEMULATOR_TOKEN_SECONDS", default=14400)
+# Wix allows about 200 requests per minute per site.
+WIXEMULATOR_RATE_LIMIT = env.int("WIXEMULATOR_RATE_LIMIT", default=200)

@@ -1,0 +1,41 @@
+"""Project-wide fixtures.
+
+CI sets WBM_REQUIRE_SERVICES=1 (in .ci/run): there a skipped test is a failed test, so a test that
+quietly skipped because Redis, PostgreSQL or Chromium was missing can never pass CI.
+"""
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from wixemulator import services as emu
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    if (
+        report.skipped
+        and os.environ.get("WBM_REQUIRE_SERVICES")
+        and not hasattr(report, "wasxfail")
+    ):
+        report.outcome = "failed"
+        report.longrepr = (
+            f"skipped, and skips are failures here (WBM_REQUIRE_SERVICES): {report.longrepr}"
+        )
+
+
+@pytest.fixture
+def emulator_url(live_server) -> str:
+    """Base URL of the emulator over real HTTP: a drop-in for https://www.wixapis.com."""
+    return live_server.url + "/sandbox"
+
+
+@pytest.fixture
+def emu_site(transactional_db) -> emu.SiteCredentials:
+    """An emulated store with demo content whose operations finish quickly."""
+    creds = emu.create_site(name="Test Store", demo_data=True)
+    emu.set_delays(creds.site_id, backup_seconds=0.3, restore_seconds=0.3, delete_seconds=0.1)
+    return creds

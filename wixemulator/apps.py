@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class WixEmulatorConfig(AppConfig):
+    name = "wixemulator"
+    verbose_name = "Wix emulator"

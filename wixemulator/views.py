@@ -1,0 +1,129 @@
+"""The emulator's data browser: see and change an emulated site's content (staff only).
+
+This is where a demo shows a restore at work: change the data, restore a backup, see it back.
+"""
+
+import json
+
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from . import services
+from .forms import BulkForm, ItemForm
+from .models import EmuCollection, EmuItem, EmuSite
+
+ITEMS_PER_PAGE = 50
+
+
+def _settled_site(site_id: object) -> EmuSite:
+    """The site with finished restorations written, so the pages show what Wix would hold."""
+    get_object_or_404(EmuSite, site_id=site_id)
+    with transaction.atomic():
+        site = services.lock_site(site_id)
+        services.settle(site, site.now())
+    return site
+
+
+@staff_member_required
+def home(request: HttpRequest) -> HttpResponse:
+    sites = EmuSite.objects.annotate(collection_count=Count("collections"))
+    return render(request, "wixemulator/home.html", {"sites": sites})
+
+
+@staff_member_required
+def site_detail(request: HttpRequest, site_id: object) -> HttpResponse:
+    site = _settled_site(site_id)
+    now = site.now()
+    collections = site.collections.annotate(item_count=Count("items"))
+    backups = site.backups.defer("snapshot").order_by("-requested_at")[:50]
+    restorations = site.restorations.select_related("backup").order_by("-requested_at")[:20]
+    return render(
+        request,
+        "wixemulator/site.html",
+        {
+            "site": site,
+            "collections": collections,
+            "backups": [(b, b.status_at(now)) for b in backups],
+            "restorations": [(r, r.status_at(now)) for r in restorations],
+            "slots_used": site.backups.filter(services.holds_slot(now)).count(),
+            "slots": services.ON_DEMAND_SLOTS,
+        },
+    )
+
+
+@staff_member_required
+def collection_detail(request: HttpRequest, site_id: object, collection_id: str) -> HttpResponse:
+    site = _settled_site(site_id)
+    collection = get_object_or_404(EmuCollection, site=site, collection_id=collection_id)
+    page = Paginator(collection.items.order_by("item_id"), ITEMS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "wixemulator/collection.html",
+        {"site": site, "collection": collection, "page": page, "bulk_form": BulkForm()},
+    )
+
+
+@staff_member_required
+def item_edit(
+    request: HttpRequest, site_id: object, collection_id: str, item_id: str
+) -> HttpResponse:
+    item = get_object_or_404(
+        EmuItem.objects.select_related("collection__site"),
+        collection__site_id=site_id,
+        collection__collection_id=collection_id,
+        item_id=item_id,
+    )
+    if request.method == "POST":
+        form = ItemForm(request.POST)
+        if form.is_valid():
+            item.data = form.cleaned_data["data"]
+            item.save(update_fields=["data"])
+            messages.success(request, f"Saved {item.item_id}.")
+            return redirect("wixemulator:collection", site_id=site_id, collection_id=collection_id)
+    else:
+        form = ItemForm(initial={"data": _pretty(item.data)})
+    return render(request, "wixemulator/item.html", {"item": item, "form": form})
+
+
+@staff_member_required
+@require_POST
+def bulk_update(request: HttpRequest, site_id: object, collection_id: str) -> HttpResponse:
+    collection = get_object_or_404(
+        EmuCollection.objects.select_related("site"), site_id=site_id, collection_id=collection_id
+    )
+    form = BulkForm(request.POST)
+    if not form.is_valid():
+        page = Paginator(collection.items.order_by("item_id"), ITEMS_PER_PAGE).get_page(1)
+        context = {"site": collection.site, "collection": collection, "page": page}
+        return render(
+            request, "wixemulator/collection.html", {**context, "bulk_form": form}, status=400
+        )
+    field, value = form.cleaned_data["field"], form.cleaned_data["value"]
+    with transaction.atomic():
+        items = list(collection.items.all())
+        for item in items:
+            item.data = {**item.data, field: value}
+        EmuItem.objects.bulk_update(items, ["data"], batch_size=500)
+    messages.success(request, f"Set {field} to {value!r} on {len(items)} items.")
+    return redirect("wixemulator:collection", site_id=site_id, collection_id=collection_id)
+
+
+@staff_member_required
+@require_POST
+def auto_backup(request: HttpRequest, site_id: object) -> HttpResponse:
+    get_object_or_404(EmuSite, site_id=site_id)
+    services.take_auto_backup(site_id)
+    messages.success(request, "Wix took an automatic backup.")
+    return redirect("wixemulator:site", site_id=site_id)
+
+
+def _pretty(data: object) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True)
