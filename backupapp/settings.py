@@ -152,3 +152,71 @@ WIXEMULATOR_DELETE_SECONDS = env.float("WIXEMULATOR_DELETE_SECONDS", default=1.0
 WIXEMULATOR_TOKEN_SECONDS = env.int("WIXEMULATOR_TOKEN_SECONDS", default=14400)
 # Wix allows about 200 requests per minute per site.
 WIXEMULATOR_RATE_LIMIT = env.int("WIXEMULATOR_RATE_LIMIT", default=200)
+
+# --- Secrets at rest --------------------------------------------------------------------------
+# Fernet keys for API keys and app secrets stored in the database. The first key encrypts; every
+# key decrypts, so a key is rotated without downtime: put the new key first, run
+# `manage.py rotate_secrets`, then drop the old key. Without the variable, one key is generated
+# once under var/ so `make run` works untouched.
+
+
+def _fernet_keys() -> list[str]:
+    keys = env.list("SECRETS_ENCRYPTION_KEYS", default=[])
+    if keys:
+        return keys
+    from cryptography.fernet import Fernet
+
+    path = VAR_DIR / "fernet_key"
+    if not path.exists():
+        path.write_text(Fernet.generate_key().decode())
+        path.chmod(0o600)
+    return [path.read_text().strip()]
+
+
+SECRETS_ENCRYPTION_KEYS = _fernet_keys()
+
+# --- The operations engine (sites/tasks.py) ---------------------------------------------------
+# How often beat runs the sweeper that submits due operations and polls Wix (seconds).
+WBM_SWEEP_INTERVAL = env.float("WBM_SWEEP_INTERVAL", default=2.0)
+# First poll of a submitted operation comes this soon; later polls back off up to the maximum.
+WBM_POLL_INTERVAL = env.float("WBM_POLL_INTERVAL", default=2.0)
+WBM_POLL_MAX_INTERVAL = env.float("WBM_POLL_MAX_INTERVAL", default=60.0)
+# An operation Wix has not finished after this long fails with a message saying so.
+WBM_OPERATION_DEADLINE = env.int("WBM_OPERATION_DEADLINE", default=6 * 3600)
+# Transient failures to submit are retried this many times (with backoff) before giving up.
+WBM_MAX_SUBMIT_ATTEMPTS = env.int("WBM_MAX_SUBMIT_ATTEMPTS", default=12)
+# A worker holds an operation this long while it talks to Wix; a crashed worker's claim expires.
+WBM_CLAIM_SECONDS = env.int("WBM_CLAIM_SECONDS", default=90)
+# Every connected site is refreshed this often (spread out), to see AUTO backups and changes.
+WBM_SYNC_INTERVAL = env.int("WBM_SYNC_INTERVAL", default=15 * 60)
+# Wix app OAuth credentials (optional): with them, sites can connect by app instance id.
+WIX_APP_ID = env.str("WIX_APP_ID", default="")
+WIX_APP_SECRET = env.str("WIX_APP_SECRET", default="")
+# Timeouts of every call to Wix: (connect, read) seconds.
+WIX_TIMEOUT = (
+    env.float("WIX_CONNECT_TIMEOUT", default=5.0),
+    env.float("WIX_READ_TIMEOUT", default=20.0),
+)
+
+CELERY_BEAT_SCHEDULE = {
+    # One sweep claims every due operation and issues one list call per site (architecture.md).
+    "sweep": {"task": "sites.tasks.sweep", "schedule": WBM_SWEEP_INTERVAL},
+    # Spreads periodic refreshes of all sites; each site's own next_sync_at decides if it is due.
+    "sync-due-sites": {"task": "sites.tasks.sync_due_sites", "schedule": 30.0},
+}
+# A task is acknowledged after it ran, so a worker killed mid-task has it redelivered; tasks are
+# idempotent (compare-and-swap transitions) so a redelivery is harmless.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Enqueuing from a web request must fail fast when Redis is down: the operation row is already
+# committed and the sweeper submits it once Redis is back.
+# Unacknowledged tasks of a killed worker come back after visibility_timeout; the sweeper does not
+# wait for that (expired claims are picked up again), this only bounds duplicates.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+    "visibility_timeout": 600,
+}
+CELERY_TASK_PUBLISH_RETRY = False

@@ -9,7 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from backupapp.celery import app as celery_app
 from wixemulator import services as emu
+
+from .processes import RedisServer
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -39,3 +42,21 @@ def emu_site(transactional_db) -> emu.SiteCredentials:
     creds = emu.create_site(name="Test Store", demo_data=True)
     emu.set_delays(creds.site_id, backup_seconds=0.3, restore_seconds=0.3, delete_seconds=0.1)
     return creds
+
+
+@pytest.fixture(scope="session", autouse=True)
+def redis_server() -> Iterator[RedisServer | None]:
+    """A real Redis for the whole run when redis-server is installed, else an in-memory broker.
+
+    Tasks that views and services enqueue go to this broker; only the integration tests run a
+    worker that consumes them (and flush what earlier tests left first).
+    """
+    server = RedisServer()
+    if server.binary is None:
+        celery_app.conf.broker_url = "memory://"
+        yield None
+        return
+    server.start()
+    celery_app.conf.broker_url = server.url
+    yield server
+    server.stop()

@@ -1,0 +1,76 @@
+"""Back up a connected site from the shell, for scripts that must back up before a bulk update:
+
+    python manage.py backup_site SITE --wait && ./run-the-bulk-update
+
+SITE is the site's id in this app, its Wix site id, or its name. With --wait the command returns
+when the backup is READY (exit 0) or has failed (exit 1, with the reason).
+"""
+
+import contextlib
+import time
+import uuid
+from argparse import ArgumentParser
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Q
+
+from sites import services
+from sites.models import Operation, Site
+
+
+class Command(BaseCommand):
+    help = "Ask Wix for an on-demand backup of a connected site (optionally wait for it)."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("site", help="the site's id here, its Wix site id, or its name")
+        parser.add_argument("--wait", action="store_true", help="return when the backup is done")
+        parser.add_argument(
+            "--timeout",
+            type=float,
+            default=None,
+            help="seconds to wait at most (default: the operation deadline)",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        site = self._site(options["site"])
+        slots = site.backups.holding_slot().order_by("requested_at")
+        if slots.count() >= 3:
+            oldest = slots.first()
+            self.stderr.write(
+                f"All 3 on-demand slots are used: Wix will delete the {oldest.type} backup of "
+                f"{oldest.requested_at:%Y-%m-%d %H:%M} UTC ({oldest.wix_id})."
+            )
+        operation = services.operation_request(
+            site=site, kind=Operation.CREATE_BACKUP, user=site.owner
+        )
+        self.stdout.write(f"Backup of {site.name} requested (operation {operation.pk}).")
+        if not options["wait"]:
+            return
+        timeout = options["timeout"] or settings.WBM_OPERATION_DEADLINE + 60
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            operation.refresh_from_db()
+            if operation.state == Operation.SUCCEEDED:
+                self.stdout.write(f"Backup {operation.backup_wix_id} is READY.")
+                return
+            if operation.state == Operation.FAILED:
+                raise CommandError(f"The backup failed: {operation.error}", returncode=1)
+            time.sleep(1)
+        raise CommandError(
+            f"Still not done after {timeout:g} s (state: {operation.get_state_display()}, "
+            f"{operation.error or 'no error'}). Is a worker running?",
+            returncode=3,
+        )
+
+    def _site(self, raw: str) -> Site:
+        match = Q(wix_site_id=raw) | Q(name=raw)
+        with contextlib.suppress(ValueError):
+            match |= Q(pk=uuid.UUID(raw))
+        sites = list(Site.objects.filter(match).select_related("owner")[:2])
+        if not sites:
+            raise CommandError(f"No connected site matches {raw!r}.")
+        if len(sites) > 1:
+            raise CommandError(f"Several sites match {raw!r}; use the site's id here instead.")
+        return sites[0]

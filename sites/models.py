@@ -1,0 +1,224 @@
+"""Connected sites, the mirror of their backups and restorations, operations and the audit trail.
+
+Models hold data and pure behaviour only; every change goes through sites/services.py.
+"""
+
+import uuid
+from datetime import datetime
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+ON_DEMAND_SLOTS = 3
+
+
+class Site(models.Model):
+    API_KEY = "api_key"
+    APP = "app"
+    AUTH_KINDS = [(API_KEY, "API key"), (APP, "Wix app installation")]
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wix_sites"
+    )
+    name = models.CharField(max_length=100)
+    wix_site_id = models.CharField(max_length=64)
+    auth_kind = models.CharField(max_length=10, choices=AUTH_KINDS, default=API_KEY)
+    # Fernet token of the API key (or empty for app installations); never rendered back.
+    secret_encrypted = models.TextField(blank=True)
+    # The last 4 characters of the key, so the owner can tell keys apart.
+    secret_hint = models.CharField(max_length=4, blank=True)
+    instance_id = models.CharField(max_length=64, blank=True)
+    api_base_url = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+    last_sync_error = models.TextField(blank=True)
+    # True when Wix refused our credentials (401/403): the owner must replace the key.
+    credentials_rejected = models.BooleanField(default=False)
+    next_sync_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # One refresh of a site at a time: whoever refreshes holds the site until then (a crashed
+    # worker's hold simply expires).
+    refresh_claimed_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name", "created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "wix_site_id"], name="site_unique_per_owner")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BackupQuerySet(models.QuerySet["Backup"]):
+    def holding_slot(self) -> "BackupQuerySet":
+        """On-demand backups that use one of the site's 3 slots (PENDING or READY)."""
+        return self.filter(type=Backup.ON_DEMAND, status__in=[Backup.PENDING, Backup.READY])
+
+
+class Backup(models.Model):
+    """A backup as Wix last listed it. Written only from Wix's answers."""
+
+    PENDING, READY, FAILED, DELETED, CANCELED = "PENDING", "READY", "FAILED", "DELETED", "CANCELED"
+    STATUSES = [(s, s.title()) for s in (PENDING, READY, FAILED, DELETED, CANCELED)]
+    FINAL = (READY, FAILED, DELETED, CANCELED)
+    ON_DEMAND, AUTO = "ON_DEMAND", "AUTO"
+    TYPES = [(ON_DEMAND, "On demand"), (AUTO, "Automatic")]
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="backups")
+    wix_id = models.CharField(max_length=64)
+    # Unknown statuses from Wix are kept as sent (max 32 chars) rather than dropped.
+    status = models.CharField(max_length=32)
+    type = models.CharField(max_length=32)
+    requested_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    size_in_bytes = models.BigIntegerField(null=True, blank=True)
+    # [{"id", "displayName"}]
+    collections = models.JSONField(default=list)
+    seen_at = models.DateTimeField(default=timezone.now)
+
+    objects = BackupQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "wix_id"], name="backup_unique_per_site")
+        ]
+        indexes = [models.Index(fields=["site", "-requested_at"], name="backup_site_requested")]
+
+    def __str__(self) -> str:
+        return f"{self.type} backup {self.wix_id}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINAL
+
+
+class Restoration(models.Model):
+    """A restoration as Wix last listed it. Written only from Wix's answers."""
+
+    PENDING, COMPLETED, FAILED = "PENDING", "COMPLETED", "FAILED"
+    FINAL = (COMPLETED, FAILED)
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="restorations")
+    wix_id = models.CharField(max_length=64)
+    status = models.CharField(max_length=32)
+    backup_wix_id = models.CharField(max_length=64)
+    requested_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # [{"dataCollectionId", "restoreDestination"?: {...}}]
+    restoration_collections = models.JSONField(default=list)
+    seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "wix_id"], name="restoration_unique_per_site")
+        ]
+
+    def __str__(self) -> str:
+        return f"restoration {self.wix_id}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINAL
+
+
+class Operation(models.Model):
+    """What a person asked for, kept from the click until Wix's final answer."""
+
+    CREATE_BACKUP = "create_backup"
+    RESTORE = "restore"
+    RESTORE_PARTIAL = "restore_partial"
+    DELETE_BACKUP = "delete_backup"
+    KINDS = [
+        (CREATE_BACKUP, "Back up"),
+        (RESTORE, "Restore all collections"),
+        (RESTORE_PARTIAL, "Restore chosen collections"),
+        (DELETE_BACKUP, "Delete backup"),
+    ]
+    QUEUED, SUBMITTED, SUCCEEDED, FAILED = "queued", "submitted", "succeeded", "failed"
+    STATES = [
+        (QUEUED, "Queued"),
+        (SUBMITTED, "Sent to Wix"),
+        (SUCCEEDED, "Succeeded"),
+        (FAILED, "Failed"),
+    ]
+    RUNNING = (QUEUED, SUBMITTED)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="operations")
+    kind = models.CharField(max_length=20, choices=KINDS)
+    state = models.CharField(max_length=10, choices=STATES, default=QUEUED)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # The backup this operation targets (restore, delete) or produced (create).
+    backup_wix_id = models.CharField(max_length=64, blank=True)
+    restoration_wix_id = models.CharField(max_length=64, blank=True)
+    # For a partial restore: [{"dataCollectionId", "restoreDestination"?}]
+    collections = models.JSONField(default=list, blank=True)
+    # The last problem, in words a site owner understands (also set while retrying).
+    error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    # When a submit attempt last began: after an ambiguous failure, a backup or restoration Wix
+    # made since then is adopted instead of making another.
+    attempt_started_at = models.DateTimeField(null=True, blank=True)
+    # When the sweeper should next look at this operation (submit or poll).
+    next_poll_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
+    # A worker talking to Wix about this operation holds it until then.
+    claimed_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["state", "next_poll_at"], name="operation_due"),
+            models.Index(fields=["site", "state"], name="operation_site_state"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.state})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in (self.SUCCEEDED, self.FAILED)
+
+    @property
+    def is_restore(self) -> bool:
+        return self.kind in (self.RESTORE, self.RESTORE_PARTIAL)
+
+    def age(self, now: datetime) -> float:
+        return (now - self.created_at).total_seconds()
+
+
+class Activity(models.Model):
+    """The audit trail a site owner reads: who did what to which site and backup, with outcome."""
+
+    REQUESTED, SUCCEEDED, FAILED, INFO = "requested", "succeeded", "failed", "info"
+    OUTCOMES = [(REQUESTED, "Requested"), (SUCCEEDED, "Succeeded"), (FAILED, "Failed"), (INFO, "")]
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="activities")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    operation = models.ForeignKey(
+        Operation, null=True, blank=True, on_delete=models.SET_NULL, related_name="activities"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    outcome = models.CharField(max_length=10, choices=OUTCOMES)
+    message = models.TextField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["site", "-created_at"], name="activity_site_created")]
+        verbose_name_plural = "activities"
+
+    def __str__(self) -> str:
+        return self.message

@@ -1,0 +1,800 @@
+"""Every state change of the product and every call to Wix (architecture.md, habit 1).
+
+Requests from people (`operation_request`) are validated and recorded in one transaction and
+handed to Celery after commit. Workers then move each operation along with compare-and-swap
+updates (`Operation.objects.filter(pk=..., state=...).update(...)`), so a redelivered task or two
+workers racing can never apply a transition twice.
+"""
+
+import logging
+import random
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from celery.utils.time import get_exponential_backoff_interval
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from wixapi import (
+    Backup as WixBackup,
+)
+from wixapi import (
+    Restoration as WixRestoration,
+)
+from wixapi import (
+    RestoreCollection,
+    WixAuthError,
+    WixBackupsClient,
+    WixConflict,
+    WixError,
+    WixNotFound,
+    WixPermissionError,
+    WixProtocolError,
+    WixRateLimited,
+    WixServerError,
+    WixUnavailable,
+    WixValidationError,
+)
+
+from . import crypto
+from .models import Activity, Backup, Operation, Restoration, Site
+from .wix import BaseUrlNotAllowed, client_for
+
+logger = logging.getLogger(__name__)
+
+# Clocks differ between us and Wix; an adopted backup may carry a requestedDate this much earlier
+# than our own record of when we asked.
+CLOCK_SKEW = timedelta(seconds=30)
+# A fresh operation is handed to Celery at once; the sweeper looks again only after this, in case
+# the hand-over was lost.
+SUBMIT_GRACE = timedelta(seconds=10)
+# Upper bound of rows one sweep claims, so one sweep stays short whatever the backlog.
+SWEEP_BATCH = 2000
+
+
+class InternalProblem(Exception):
+    """A failure of ours (not Wix's) while handling an operation: retried like a transient one."""
+
+    transient = True
+
+
+class OperationRefused(Exception):
+    """A request the product will not send to Wix; the message is for the site owner."""
+
+
+# --- Words for site owners ---------------------------------------------------------------------
+
+
+def explain(error: Exception) -> str:
+    """A Wix failure in words a site owner understands (never a secret, never a stack trace)."""
+    if isinstance(error, WixAuthError):
+        return (
+            "Wix rejected the API key (it may have been deleted or mistyped). "
+            "Replace the key in the site's settings."
+        )
+    if isinstance(error, WixPermissionError):
+        return (
+            "Wix refused access: the API key lacks the “Manage Data Backups” permission "
+            "or does not belong to this site."
+        )
+    if isinstance(error, WixNotFound):
+        return "Wix no longer has this backup."
+    if isinstance(error, WixConflict):
+        return {
+            "BACKUP_NOT_READY": "Wix says the backup is not ready to be restored.",
+            "RESTORATION_IN_PROGRESS": "Another restore of this site is still running on Wix.",
+            "BACKUP_IN_USE": "Wix says the backup is in use (still being made or restored from).",
+        }.get(error.code or "", "Wix refused the request in the site's current state.")
+    if isinstance(error, WixValidationError):
+        return "Wix refused the request as invalid."
+    if isinstance(error, WixRateLimited):
+        return "Wix asked us to slow down (too many requests); trying again shortly."
+    if isinstance(error, WixServerError):
+        return "Wix had a temporary problem; trying again shortly."
+    if isinstance(error, WixUnavailable):
+        return "Wix did not answer in time; trying again shortly."
+    if isinstance(error, WixProtocolError):
+        return "Wix sent an answer we could not read."
+    if isinstance(error, BaseUrlNotAllowed):
+        return "The site's Wix API address is not allowed by this installation's settings."
+    if isinstance(error, crypto.SecretUnreadable):
+        return "The stored API key can no longer be decrypted; replace the key."
+    if isinstance(error, InternalProblem):
+        return "Something went wrong on our side; trying again shortly."
+    return "Something went wrong talking to Wix."
+
+
+def _credentials_problem(error: Exception) -> bool:
+    return isinstance(
+        error, WixAuthError | WixPermissionError | BaseUrlNotAllowed | crypto.SecretUnreadable
+    )
+
+
+# --- Requests from people ----------------------------------------------------------------------
+
+
+def _describe(kind: str, backup: Backup | None, collections: list[dict[str, Any]]) -> str:
+    when = f" of {backup.requested_at:%Y-%m-%d %H:%M} UTC" if backup else ""
+    if kind == Operation.CREATE_BACKUP:
+        return "Back up now"
+    if kind == Operation.RESTORE:
+        return f"Restore all collections from the backup{when}"
+    if kind == Operation.RESTORE_PARTIAL:
+        names = ", ".join(c["dataCollectionId"] for c in collections)
+        return f"Restore {names} from the backup{when}"
+    return f"Delete the backup{when}"
+
+
+def _clean_collections(
+    backup: Backup, collections: Iterable[dict[str, Any] | str] | None
+) -> list[dict[str, Any]]:
+    chosen: list[dict[str, Any]] = []
+    for entry in collections or []:
+        item = {"dataCollectionId": entry} if isinstance(entry, str) else dict(entry)
+        chosen.append(item)
+    if not chosen:
+        raise OperationRefused("Choose at least one collection to restore.")
+    known = {c.get("id") for c in backup.collections}
+    ids = [c.get("dataCollectionId") for c in chosen]
+    unknown = [i for i in ids if i not in known]
+    if unknown:
+        raise OperationRefused(f"The backup has no collection named {unknown[0]!s}.")
+    if len(set(ids)) != len(ids):
+        raise OperationRefused("A collection was chosen twice.")
+    return sorted(chosen, key=lambda c: c["dataCollectionId"])
+
+
+def _restore_running(site: Site) -> bool:
+    return (
+        site.operations.filter(
+            state__in=Operation.RUNNING, kind__in=[Operation.RESTORE, Operation.RESTORE_PARTIAL]
+        ).exists()
+        or site.restorations.filter(status=Restoration.PENDING).exists()
+    )
+
+
+def operation_request(
+    *,
+    site: Site,
+    kind: str,
+    user: AbstractBaseUser | None = None,
+    backup_wix_id: str = "",
+    collections: Iterable[dict[str, Any] | str] | None = None,
+) -> Operation:
+    """Record what the owner asked for and hand it to a worker; refuse what cannot work.
+
+    A repeat of a request that is still running returns the running operation, so a double click
+    never makes a second backup or a second restore.
+    """
+    with transaction.atomic():
+        # Requests of one site take turns, so two clicks cannot both pass the checks below.
+        Site.objects.select_for_update().filter(pk=site.pk).first()
+        running = list(site.operations.filter(state__in=Operation.RUNNING, kind=kind))
+        backup = None
+        chosen: list[dict[str, Any]] = []
+        if kind == Operation.CREATE_BACKUP:
+            if running:
+                return running[0]
+        else:
+            backup = site.backups.filter(wix_id=backup_wix_id).first()
+            if backup is None:
+                raise OperationRefused("This backup is not (or no longer) listed for the site.")
+            if kind == Operation.RESTORE_PARTIAL:
+                chosen = _clean_collections(backup, collections)
+            for op in running:
+                if op.backup_wix_id == backup_wix_id and op.collections == chosen:
+                    return op
+            _check(site, kind, backup)
+        now = timezone.now()
+        operation = Operation.objects.create(
+            site=site,
+            kind=kind,
+            requested_by=user,
+            backup_wix_id=backup_wix_id if backup else "",
+            collections=chosen,
+            next_poll_at=now + SUBMIT_GRACE,
+        )
+        Activity.objects.create(
+            site=site,
+            actor=user,
+            operation=operation,
+            outcome=Activity.REQUESTED,
+            message=_describe(kind, backup, chosen),
+        )
+        transaction.on_commit(lambda: enqueue_submit(operation.pk))
+    return operation
+
+
+def _check(site: Site, kind: str, backup: Backup) -> None:
+    if kind in (Operation.RESTORE, Operation.RESTORE_PARTIAL):
+        if backup.status != Backup.READY:
+            raise OperationRefused("Only a READY backup can be restored.")
+        if _restore_running(site):
+            raise OperationRefused("A restore of this site is already running; wait for it to end.")
+    elif kind == Operation.DELETE_BACKUP:
+        if backup.status == Backup.PENDING:
+            raise OperationRefused("This backup is still being made; it can be deleted once done.")
+        if backup.status == Backup.DELETED:
+            raise OperationRefused("This backup is already deleted.")
+        if backup_in_use(site, backup.wix_id):
+            raise OperationRefused("A running restore uses this backup; delete it afterwards.")
+    else:
+        raise OperationRefused("Unknown operation.")
+
+
+def backup_in_use(site: Site, backup_wix_id: str) -> bool:
+    """True while a restore (ours or one started in Wix) reads from this backup."""
+    return (
+        site.operations.filter(
+            state__in=Operation.RUNNING,
+            kind__in=[Operation.RESTORE, Operation.RESTORE_PARTIAL],
+            backup_wix_id=backup_wix_id,
+        ).exists()
+        or site.restorations.filter(
+            status=Restoration.PENDING, backup_wix_id=backup_wix_id
+        ).exists()
+    )
+
+
+def enqueue_submit(operation_id: Any) -> None:
+    """Hand an operation to Celery; if the broker is down, the sweeper submits it later."""
+    from . import tasks
+
+    try:
+        tasks.submit_operation.delay(str(operation_id))
+    except Exception:  # kombu raises several types for an unreachable broker
+        logger.warning(
+            "broker unreachable; operation %s stays queued for the sweeper", operation_id
+        )
+        Operation.objects.filter(pk=operation_id, state=Operation.QUEUED).update(
+            next_poll_at=timezone.now()
+        )
+
+
+# --- Submitting to Wix -------------------------------------------------------------------------
+
+
+def _backoff(attempts: int, error: Exception | None = None) -> timedelta:
+    delay = get_exponential_backoff_interval(
+        factor=2, retries=max(attempts - 1, 0), maximum=300, full_jitter=True
+    )
+    delay = max(delay, 1)
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after:
+        delay = max(delay, min(float(retry_after), 300))
+    return timedelta(seconds=delay)
+
+
+def _finish(operation: Operation, *, state: str, error: str = "", from_state: str) -> bool:
+    now = timezone.now()
+    done = Operation.objects.filter(pk=operation.pk, state=from_state).update(
+        state=state,
+        error=error,
+        finished_at=now,
+        updated_at=now,
+        next_poll_at=None,
+        claimed_until=None,
+    )
+    if done:
+        operation.refresh_from_db()
+        backup = operation.site.backups.filter(wix_id=operation.backup_wix_id).first()
+        message = _describe(operation.kind, backup, operation.collections)
+        Activity.objects.create(
+            site=operation.site,
+            actor=operation.requested_by,
+            operation=operation,
+            outcome=Activity.SUCCEEDED if state == Operation.SUCCEEDED else Activity.FAILED,
+            message=message + (f": {error}" if error else ""),
+        )
+    return bool(done)
+
+
+def operation_submit(*, operation_id: Any) -> None:
+    """Send a queued operation to Wix once; safe to run twice or after a crash."""
+    now = timezone.now()
+    claim = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    claimed = Operation.objects.filter(claim, pk=operation_id, state=Operation.QUEUED).update(
+        claimed_until=now + timedelta(seconds=settings.WBM_CLAIM_SECONDS), updated_at=now
+    )
+    if not claimed:
+        return  # finished, submitted, or another worker is on it
+    operation = Operation.objects.select_related("site").get(pk=operation_id)
+    try:
+        client = client_for(operation.site)
+        with client:
+            if operation.attempts and _adopt(operation, client):
+                return
+            Operation.objects.filter(pk=operation.pk).update(
+                attempts=operation.attempts + 1,
+                attempt_started_at=operation.attempt_started_at or now,
+            )
+            operation.attempts += 1
+            if operation.attempt_started_at is None:
+                operation.attempt_started_at = now
+            _send(operation, client)
+    except (WixError, BaseUrlNotAllowed, crypto.SecretUnreadable) as error:
+        _submit_failed(operation, error)
+    except Exception as error:
+        # Not Wix's doing: keep the operation, retry with backoff like a transient failure.
+        logger.exception("submitting operation %s failed unexpectedly", operation.pk)
+        _submit_failed(operation, InternalProblem(str(error)))
+
+
+def _send(operation: Operation, client: WixBackupsClient) -> None:
+    if operation.kind == Operation.CREATE_BACKUP:
+        backup = client.create_backup()
+        _mirror_backups(operation.site, [backup])
+        _submitted(operation, backup_wix_id=backup.id)
+    elif operation.kind == Operation.RESTORE:
+        restoration = client.restore_backup(operation.backup_wix_id)
+        _mirror_restorations(operation.site, [restoration])
+        _submitted(operation, restoration_wix_id=restoration.id)
+    elif operation.kind == Operation.RESTORE_PARTIAL:
+        chosen = [
+            RestoreCollection(
+                c["dataCollectionId"],
+                (c.get("restoreDestination") or {}).get("dataCollectionId"),
+                (c.get("restoreDestination") or {}).get("displayName"),
+            )
+            for c in operation.collections
+        ]
+        restoration = client.restore_partial_backup(operation.backup_wix_id, chosen)
+        _mirror_restorations(operation.site, [restoration])
+        _submitted(operation, restoration_wix_id=restoration.id)
+    else:
+        client.delete_backup(operation.backup_wix_id)
+        _submitted(operation)
+
+
+def _submitted(operation: Operation, **wix_ids: str) -> None:
+    now = timezone.now()
+    Operation.objects.filter(pk=operation.pk, state=Operation.QUEUED).update(
+        state=Operation.SUBMITTED,
+        error="",
+        updated_at=now,
+        claimed_until=None,
+        next_poll_at=now + timedelta(seconds=settings.WBM_POLL_INTERVAL),
+        **wix_ids,
+    )
+
+
+def _adopt(operation: Operation, client: WixBackupsClient) -> bool:
+    """After an ambiguous attempt, take over what Wix made then instead of asking again.
+
+    A create that timed out may have made a backup; making another could evict one of the
+    owner's on-demand backups (architecture.md, habit 5). Likewise for a restore.
+    """
+    since = operation.attempt_started_at - CLOCK_SKEW
+    taken = set(
+        Operation.objects.exclude(pk=operation.pk)
+        .filter(site=operation.site)
+        .values_list(
+            "backup_wix_id" if not operation.is_restore else "restoration_wix_id", flat=True
+        )
+    )
+    if operation.kind == Operation.CREATE_BACKUP:
+        backups = list(client.iter_backups(type=["ON_DEMAND"], page_size=1000))
+        _mirror_backups(operation.site, backups, complete=False)
+        made = [b for b in backups if b.requested_date >= since and b.id not in taken]
+        if made:
+            first = min(made, key=lambda b: b.requested_date)
+            _submitted(operation, backup_wix_id=first.id)
+            return True
+    elif operation.is_restore:
+        restorations = list(client.iter_restorations(page_size=1000))
+        _mirror_restorations(operation.site, restorations)
+        made = [
+            r
+            for r in restorations
+            if r.backup.id == operation.backup_wix_id
+            and r.requested_date >= since
+            and r.id not in taken
+        ]
+        if made:
+            first = min(made, key=lambda r: r.requested_date)
+            _submitted(operation, restoration_wix_id=first.id)
+            return True
+    return False
+
+
+def _submit_failed(operation: Operation, error: Exception) -> None:
+    now = timezone.now()
+    transient = getattr(error, "transient", False)
+    # A lost connection or timeout on a POST may have reached Wix: the next attempt adopts what
+    # was made (see _adopt). A protocol error after a POST is just as ambiguous.
+    if isinstance(error, WixProtocolError):
+        transient = True
+    site = operation.site
+    if operation.kind == Operation.DELETE_BACKUP and isinstance(error, WixNotFound):
+        # Already gone from Wix: what the owner wanted has happened.
+        _finish(operation, state=Operation.SUCCEEDED, from_state=Operation.QUEUED)
+        return
+    if _credentials_problem(error):
+        Site.objects.filter(pk=site.pk).update(
+            credentials_rejected=True, last_sync_error=explain(error)
+        )
+    if transient and operation.attempts < settings.WBM_MAX_SUBMIT_ATTEMPTS:
+        logger.info("operation %s: transient Wix error, retrying: %s", operation.pk, error)
+        Operation.objects.filter(pk=operation.pk, state=Operation.QUEUED).update(
+            error=explain(error),
+            updated_at=now,
+            claimed_until=None,
+            next_poll_at=now + _backoff(operation.attempts, error),
+        )
+        return
+    logger.info("operation %s failed: %s", operation.pk, error)
+    message = explain(error)
+    if transient:
+        message = f"Gave up after {operation.attempts} attempts: {message}"
+    _finish(operation, state=Operation.FAILED, error=message, from_state=Operation.QUEUED)
+
+
+# --- The mirror --------------------------------------------------------------------------------
+
+
+def _wire(value: Any) -> str:
+    return str(value)
+
+
+def _mirror_backups(site: Site, backups: list[WixBackup], *, complete: bool = False) -> None:
+    """Write Wix's view of backups into the mirror; with `complete`, what is gone is DELETED."""
+    now = timezone.now()
+    # A list can name one backup twice (restorations embed theirs): the first, freshest, wins.
+    backups = list({b.id: b for b in reversed(backups)}.values())[::-1]
+    rows = [
+        Backup(
+            site=site,
+            wix_id=b.id,
+            status=_wire(b.status)[:32],
+            type=_wire(b.type)[:32],
+            requested_at=b.requested_date,
+            started_at=b.started_date,
+            finished_at=b.finished_date,
+            deleted_at=b.deleted_date,
+            size_in_bytes=b.size_in_bytes,
+            collections=[{"id": c.id, "displayName": c.display_name} for c in b.collections],
+            seen_at=now,
+        )
+        for b in backups
+    ]
+    fields = [
+        "status",
+        "type",
+        "requested_at",
+        "started_at",
+        "finished_at",
+        "deleted_at",
+        "size_in_bytes",
+        "collections",
+        "seen_at",
+    ]
+    with transaction.atomic():
+        Backup.objects.bulk_create(
+            rows, update_conflicts=True, unique_fields=["site", "wix_id"], update_fields=fields
+        )
+        if complete:
+            # Wix may drop deleted backups from its list instead of showing them DELETED.
+            site.backups.exclude(wix_id__in=[b.id for b in backups]).exclude(
+                status=Backup.DELETED
+            ).update(status=Backup.DELETED, deleted_at=now, seen_at=now)
+
+
+def _mirror_restorations(site: Site, restorations: list[WixRestoration]) -> None:
+    now = timezone.now()
+    rows = [
+        Restoration(
+            site=site,
+            wix_id=r.id,
+            status=_wire(r.status)[:32],
+            backup_wix_id=r.backup.id,
+            requested_at=r.requested_date,
+            started_at=r.started_date,
+            finished_at=r.finished_date,
+            restoration_collections=[c.to_wire() for c in r.restoration_collections],
+            seen_at=now,
+        )
+        for r in restorations
+    ]
+    fields = [
+        "status",
+        "backup_wix_id",
+        "requested_at",
+        "started_at",
+        "finished_at",
+        "restoration_collections",
+        "seen_at",
+    ]
+    with transaction.atomic():
+        Restoration.objects.bulk_create(
+            rows, update_conflicts=True, unique_fields=["site", "wix_id"], update_fields=fields
+        )
+        # The backups embedded in restorations are as fresh as the list's.
+        _mirror_backups(site, [r.backup for r in restorations])
+
+
+# --- Polling -----------------------------------------------------------------------------------
+
+
+def poll_delay(age_seconds: float) -> timedelta:
+    """Poll often while fresh work usually finishes; back off for long-running work."""
+    base = settings.WBM_POLL_INTERVAL
+    if age_seconds < 60:
+        return timedelta(seconds=base)
+    return timedelta(seconds=min(settings.WBM_POLL_MAX_INTERVAL, max(base, age_seconds / 10)))
+
+
+@dataclass
+class SweepResult:
+    submits: list[str]
+    refreshes: list[str]  # sites claimed for a refresh
+
+
+def _claim_site(site_id: Any, now: datetime) -> bool:
+    free = Q(refresh_claimed_until__isnull=True) | Q(refresh_claimed_until__lt=now)
+    lease = now + timedelta(seconds=settings.WBM_CLAIM_SECONDS)
+    return bool(Site.objects.filter(free, pk=site_id).update(refresh_claimed_until=lease))
+
+
+def sweep() -> SweepResult:
+    """Claim what is due: queued operations to submit, and sites with operations to poll.
+
+    A site is claimed as a whole, so however many of its operations are due, one refresh (one
+    list call) serves them all, and no second refresh starts while one runs.
+    """
+    now = timezone.now()
+    lease = now + timedelta(seconds=settings.WBM_CLAIM_SECONDS)
+    free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    with transaction.atomic():
+        queued = list(
+            Operation.objects.select_for_update(skip_locked=True)
+            .filter(free, state=Operation.QUEUED, next_poll_at__lte=now)
+            .order_by("next_poll_at")
+            .values_list("pk", flat=True)[:SWEEP_BATCH]
+        )
+        # Not handed out again until the lease ends, unless the work reschedules it sooner.
+        Operation.objects.filter(pk__in=queued).update(next_poll_at=lease)
+    due_sites = set(
+        Operation.objects.filter(state=Operation.SUBMITTED, next_poll_at__lte=now)
+        .values_list("site_id", flat=True)
+        .distinct()[:SWEEP_BATCH]
+    )
+    refreshes = sorted(str(pk) for pk in due_sites if _claim_site(pk, now))
+    return SweepResult(submits=[str(pk) for pk in queued], refreshes=refreshes)
+
+
+def site_refresh(*, site_id: Any, full: bool = False, claimed: bool = False) -> None:
+    """One List Backups (and List Restorations when needed) serves every operation of the site.
+
+    `full` (periodic sync, opening a stale page) also lists restorations, to see those started
+    in Wix's own screen. `claimed` means the sweeper already holds the site for this refresh.
+    """
+    now = timezone.now()
+    if not claimed and not _claim_site(site_id, now):
+        return  # a refresh of this site is running right now
+    try:
+        _refresh(site_id, full, now)
+    except Exception:
+        # A bug must not turn into a poll storm: back off as for a Wix outage, and say so.
+        logger.exception("refresh of site %s failed unexpectedly", site_id)
+        Operation.objects.filter(site_id=site_id, state=Operation.SUBMITTED).update(
+            next_poll_at=now + _backoff(3)
+        )
+    finally:
+        Site.objects.filter(pk=site_id).update(refresh_claimed_until=None)
+
+
+def _refresh(site_id: Any, full: bool, now: datetime) -> None:
+    site = Site.objects.filter(pk=site_id).first()
+    if site is None:
+        return
+    running = list(site.operations.filter(state=Operation.SUBMITTED))
+    want_restorations = (
+        full
+        or any(op.is_restore for op in running)
+        or site.restorations.filter(status=Restoration.PENDING).exists()
+    )
+    try:
+        with client_for(site) as client:
+            backups = list(client.iter_backups(page_size=1000))
+            restorations = (
+                list(client.iter_restorations(page_size=1000)) if want_restorations else None
+            )
+    except (WixError, BaseUrlNotAllowed, crypto.SecretUnreadable) as error:
+        _refresh_failed(site, running, error, now)
+        return
+    _mirror_backups(site, backups, complete=True)
+    if restorations is not None:
+        _mirror_restorations(site, restorations)
+    jitter = random.uniform(0.9, 1.1)  # noqa: S311 - spreading load, not security
+    Site.objects.filter(pk=site.pk).update(
+        last_synced_at=now,
+        last_sync_error="",
+        credentials_rejected=False,
+        next_sync_at=now + timedelta(seconds=settings.WBM_SYNC_INTERVAL * jitter),
+    )
+    for operation in running:
+        _evaluate(operation, now)
+
+
+def _refresh_failed(site: Site, running: list[Operation], error: Exception, now: datetime) -> None:
+    logger.info("refresh of site %s failed: %s", site.pk, error)
+    message = explain(error)
+    Site.objects.filter(pk=site.pk).update(
+        last_sync_error=message,
+        credentials_rejected=_credentials_problem(error),
+        next_sync_at=now + timedelta(seconds=min(settings.WBM_SYNC_INTERVAL, 300)),
+    )
+    transient = getattr(error, "transient", False)
+    for operation in running:
+        if not transient and _credentials_problem(error):
+            _finish(
+                operation, state=Operation.FAILED, error=message, from_state=Operation.SUBMITTED
+            )
+        elif _past_deadline(operation, now):
+            _finish(
+                operation,
+                state=Operation.FAILED,
+                error=_deadline_message(),
+                from_state=Operation.SUBMITTED,
+            )
+        else:
+            Operation.objects.filter(pk=operation.pk, state=Operation.SUBMITTED).update(
+                error=message,
+                updated_at=now,
+                next_poll_at=now + max(poll_delay(operation.age(now)), _backoff(1, error)),
+            )
+
+
+def _past_deadline(operation: Operation, now: datetime) -> bool:
+    return operation.age(now) > settings.WBM_OPERATION_DEADLINE
+
+
+def _deadline_message() -> str:
+    hours = settings.WBM_OPERATION_DEADLINE / 3600
+    return (
+        f"Wix had not finished after {hours:g} hours, so we stopped waiting. "
+        "Check the site's backups in Wix."
+    )
+
+
+def _evaluate(operation: Operation, now: datetime) -> None:
+    """Decide from the fresh mirror whether a submitted operation has ended."""
+    site = operation.site
+    outcome: tuple[str, str] | None = None
+    if operation.kind == Operation.CREATE_BACKUP:
+        backup = site.backups.filter(wix_id=operation.backup_wix_id).first()
+        status = backup.status if backup else None
+        if status == Backup.READY:
+            outcome = (Operation.SUCCEEDED, "")
+        elif status in (Backup.FAILED, Backup.CANCELED):
+            outcome = (Operation.FAILED, "Wix could not complete the backup.")
+        elif status == Backup.DELETED:
+            outcome = (Operation.FAILED, "The backup was deleted before it was ready.")
+    elif operation.is_restore:
+        restoration = site.restorations.filter(wix_id=operation.restoration_wix_id).first()
+        status = restoration.status if restoration else None
+        if status == Restoration.COMPLETED:
+            outcome = (Operation.SUCCEEDED, "")
+        elif status in (Restoration.FAILED, "CANCELED"):
+            outcome = (Operation.FAILED, "Wix reported that the restore failed.")
+    else:
+        backup = site.backups.filter(wix_id=operation.backup_wix_id).first()
+        if backup is None or backup.status == Backup.DELETED:
+            outcome = (Operation.SUCCEEDED, "")
+    if outcome is not None:
+        _finish(operation, state=outcome[0], error=outcome[1], from_state=Operation.SUBMITTED)
+    elif _past_deadline(operation, now):
+        _finish(
+            operation,
+            state=Operation.FAILED,
+            error=_deadline_message(),
+            from_state=Operation.SUBMITTED,
+        )
+    else:
+        Operation.objects.filter(pk=operation.pk, state=Operation.SUBMITTED).update(
+            error="", updated_at=now, next_poll_at=now + poll_delay(operation.age(now))
+        )
+
+
+def sites_due_for_sync() -> list[str]:
+    """The sites whose periodic refresh is due, pushed back so the next run skips them."""
+    now = timezone.now()
+    with transaction.atomic():
+        due = list(
+            Site.objects.select_for_update(skip_locked=True)
+            .filter(next_sync_at__lte=now)
+            .values_list("pk", flat=True)[:SWEEP_BATCH]
+        )
+        # The refresh sets the real next time; this only stops the next run repeating the work.
+        Site.objects.filter(pk__in=due).update(
+            next_sync_at=now + timedelta(seconds=settings.WBM_CLAIM_SECONDS)
+        )
+    return [str(pk) for pk in due]
+
+
+def site_refresh_if_stale(*, site: Site, max_age: timedelta = timedelta(minutes=1)) -> bool:
+    """Ask for a refresh when the mirror is older than `max_age` (opening a site's page)."""
+    if site.last_synced_at and timezone.now() - site.last_synced_at < max_age:
+        return False
+    _enqueue_refresh(site)
+    return True
+
+
+# --- Connecting sites --------------------------------------------------------------------------
+
+
+class ConnectionProblem(Exception):
+    """Wix refused or could not check the credentials; the message is for the site owner."""
+
+
+def credentials_check(*, site: Site) -> None:
+    """One live List Backups call with the site's credentials; raise in plain words if refused."""
+    try:
+        with client_for(site) as client:
+            client.list_backups(limit=1)
+    except WixAuthError as error:
+        raise ConnectionProblem(
+            "Wix does not know this API key. Check that it was copied whole."
+        ) from error
+    except WixPermissionError as error:
+        raise ConnectionProblem(
+            "Wix refused the key for this site: check the site id, and that the key has the "
+            "“Manage Data Backups” permission."
+        ) from error
+    except WixNotFound as error:
+        raise ConnectionProblem("Wix does not know this site id.") from error
+    except WixError as error:
+        if error.transient:
+            raise ConnectionProblem(
+                "Wix could not be reached to check the key; try again in a minute."
+            ) from error
+        raise ConnectionProblem(explain(error)) from error
+    except BaseUrlNotAllowed as error:
+        raise ConnectionProblem(explain(error)) from error
+
+
+def site_connect(
+    *,
+    owner: AbstractBaseUser,
+    name: str,
+    wix_site_id: str,
+    api_key: str = "",
+    instance_id: str = "",
+    api_base_url: str,
+    check: bool = True,
+) -> Site:
+    """Connect a site after checking its credentials against Wix; nothing is kept on failure."""
+    site = Site(
+        owner=owner,
+        name=name.strip(),
+        wix_site_id=wix_site_id.strip(),
+        api_base_url=api_base_url.rstrip("/"),
+        auth_kind=Site.APP if instance_id else Site.API_KEY,
+        instance_id=instance_id.strip(),
+    )
+    if api_key:
+        site.secret_encrypted = crypto.encrypt(api_key.strip())
+        site.secret_hint = api_key.strip()[-4:]
+    if check:
+        credentials_check(site=site)
+    with transaction.atomic():
+        site.save()
+        Activity.objects.create(
+            site=site, actor=owner, outcome=Activity.INFO, message="Connected the site"
+        )
+    transaction.on_commit(lambda: _enqueue_refresh(site))
+    return site
+
+
+def _enqueue_refresh(site: Site) -> None:
+    from . import tasks
+
+    try:
+        tasks.refresh_site.delay(str(site.pk), full=True)
+    except Exception:  # broker down: the periodic sync catches up
+        logger.warning("broker unreachable; first refresh of site %s deferred", site.pk)

@@ -1,0 +1,60 @@
+"""A plain-Python client of Wix's Data Backups API (v2). No Django here: `sites/` passes in
+whatever it needs (base URL, credentials, a cache), so this package knows nothing of ours.
+
+    client = WixBackupsClient(base_url="https://www.wixapis.com",
+                              auth=ApiKeyAuth(api_key="...", site_id="..."))
+    backup = client.create_backup()
+"""
+
+from .auth import ApiKeyAuth, AppOAuth, Auth, MemoryTokenCache, TokenCache
+from .client import USER_AGENT, WixBackupsClient
+from .errors import (
+    WixAuthError,
+    WixConflict,
+    WixError,
+    WixNotFound,
+    WixPermissionError,
+    WixProtocolError,
+    WixRateLimited,
+    WixServerError,
+    WixUnavailable,
+    WixValidationError,
+)
+from .models import (
+    Backup,
+    BackupCollection,
+    BackupStatus,
+    BackupType,
+    Page,
+    Restoration,
+    RestorationStatus,
+    RestoreCollection,
+)
+
+__all__ = [
+    "USER_AGENT",
+    "ApiKeyAuth",
+    "AppOAuth",
+    "Auth",
+    "Backup",
+    "BackupCollection",
+    "BackupStatus",
+    "BackupType",
+    "MemoryTokenCache",
+    "Page",
+    "Restoration",
+    "RestorationStatus",
+    "RestoreCollection",
+    "TokenCache",
+    "WixAuthError",
+    "WixBackupsClient",
+    "WixConflict",
+    "WixError",
+    "WixNotFound",
+    "WixPermissionError",
+    "WixProtocolError",
+    "WixRateLimited",
+    "WixServerError",
+    "WixUnavailable",
+    "WixValidationError",
+]
