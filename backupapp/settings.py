@@ -214,9 +214,15 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # committed and the sweeper submits it once Redis is back.
 # Unacknowledged tasks of a killed worker come back after visibility_timeout; the sweeper does not
 # wait for that (expired claims are picked up again), this only bounds duplicates.
+# The retry options bound how long publishing blocks a web request while Redis is down (about
+# half a second), since the operation row is already safe in the database.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
     "visibility_timeout": 600,
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
 }
 CELERY_TASK_PUBLISH_RETRY = False

@@ -9,7 +9,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from backupapp.celery import app as celery_app
 from wixemulator import services as emu
 
 from .processes import RedisServer
@@ -52,11 +51,12 @@ def redis_server() -> Iterator[RedisServer | None]:
     worker that consumes them (and flush what earlier tests left first).
     """
     server = RedisServer()
+    # Celery reads CELERY_BROKER_URL from the environment before any setting.
     if server.binary is None:
-        celery_app.conf.broker_url = "memory://"
+        os.environ["CELERY_BROKER_URL"] = "memory://"
         yield None
         return
     server.start()
-    celery_app.conf.broker_url = server.url
+    os.environ["CELERY_BROKER_URL"] = server.url
     yield server
     server.stop()
