@@ -3,8 +3,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 export PORT
+# The tests run on a private PostgreSQL cluster (scripts/services), as production does.
+TEST_DATABASE_URL ?= $(shell scripts/services pg-url)
 
-.PHONY: run test lint format deps
+.PHONY: run test lint format deps services
 
 deps: $(VENV)/.installed
 
@@ -12,16 +14,23 @@ $(VENV)/.installed: pyproject.toml scripts/bootstrap
 	VENV=$(VENV) scripts/bootstrap
 
 run: deps
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py migrate --noinput
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py demo_setup --port $(PORT)
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py runserver 127.0.0.1:$(PORT)
+	VENV=$(VENV) scripts/run
 
-test: deps lint
-	$(PY) -m pytest
+services:
+	scripts/services ensure
+	scripts/services browser
+	scripts/services pg-start
+
+test: deps lint services
+	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m pytest
+	# The emulator again on SQLite, the embedded default `make run` serves it from.
+	$(PY) -m pytest -q tests/wixemulator
 
 lint: deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) manage.py check
 
 format: deps
 	$(VENV)/bin/ruff format .

@@ -140,7 +140,10 @@ CELERY_TIMEZONE = "UTC"
 # site's settings). The emulator's URL is allowed by default so the demo works out of the box.
 WIX_ALLOWED_BASE_URLS = env.list(
     "WIX_ALLOWED_BASE_URLS",
-    default=["https://www.wixapis.com", "http://127.0.0.1:8000/sandbox"],
+    default=[
+        "https://www.wixapis.com",
+        f"http://127.0.0.1:{env.int('PORT', default=8000)}/sandbox",
+    ],
 )
 
 # --- The emulator (wixemulator/) --------------------------------------------------------------

@@ -304,18 +304,17 @@ def operation_submit(*, operation_id: Any) -> None:
     if not claimed:
         return  # finished, submitted, or another worker is on it
     operation = Operation.objects.select_related("site").get(pk=operation_id)
+    # Every attempt counts, including one that only looks for what an earlier attempt made, so
+    # a Wix that keeps failing ends in a clear failure rather than endless retries.
+    operation.attempts += 1
+    operation.attempt_started_at = operation.attempt_started_at or now
+    Operation.objects.filter(pk=operation.pk).update(
+        attempts=operation.attempts, attempt_started_at=operation.attempt_started_at
+    )
     try:
-        client = client_for(operation.site)
-        with client:
-            if operation.attempts and _adopt(operation, client):
+        with client_for(operation.site) as client:
+            if operation.attempts > 1 and _adopt(operation, client):
                 return
-            Operation.objects.filter(pk=operation.pk).update(
-                attempts=operation.attempts + 1,
-                attempt_started_at=operation.attempt_started_at or now,
-            )
-            operation.attempts += 1
-            if operation.attempt_started_at is None:
-                operation.attempt_started_at = now
             _send(operation, client)
     except (WixError, BaseUrlNotAllowed, crypto.SecretUnreadable) as error:
         _submit_failed(operation, error)
@@ -798,3 +797,45 @@ def _enqueue_refresh(site: Site) -> None:
         tasks.refresh_site.delay(str(site.pk), full=True)
     except Exception:  # broker down: the periodic sync catches up
         logger.warning("broker unreachable; first refresh of site %s deferred", site.pk)
+
+
+def site_replace_key(*, site: Site, api_key: str, user: AbstractBaseUser) -> None:
+    """Swap in a new API key after checking it live; the old one stays if the new one fails."""
+    candidate = Site(
+        pk=site.pk,
+        owner=site.owner,
+        wix_site_id=site.wix_site_id,
+        api_base_url=site.api_base_url,
+        auth_kind=Site.API_KEY,
+        secret_encrypted=crypto.encrypt(api_key.strip()),
+    )
+    credentials_check(site=candidate)
+    with transaction.atomic():
+        Site.objects.filter(pk=site.pk).update(
+            auth_kind=Site.API_KEY,
+            secret_encrypted=candidate.secret_encrypted,
+            secret_hint=api_key.strip()[-4:],
+            instance_id="",
+            credentials_rejected=False,
+            last_sync_error="",
+        )
+        Activity.objects.create(
+            site=site, actor=user, outcome=Activity.INFO, message="Replaced the API key"
+        )
+    transaction.on_commit(lambda: _enqueue_refresh(site))
+
+
+def site_disconnect(*, site: Site) -> None:
+    """Forget the site here (its key, mirror, operations, activity); nothing changes on Wix."""
+    site.delete()
+
+
+def secrets_rotate() -> int:
+    """Re-encrypt every stored secret with the current (first) key; returns how many."""
+    count = 0
+    for site in Site.objects.exclude(secret_encrypted="").only("pk", "secret_encrypted"):
+        Site.objects.filter(pk=site.pk, secret_encrypted=site.secret_encrypted).update(
+            secret_encrypted=crypto.rotate(site.secret_encrypted)
+        )
+        count += 1
+    return count

@@ -12,8 +12,8 @@ from sites.models import Backup, Operation, Restoration
 from wixemulator import services as emu
 from wixemulator.models import EmuBackup, EmuItem, EmuRequestLog
 
+from ..conftest import POLL, ready_backup, wait_finished
 from ..processes import wait_for
-from .conftest import POLL, ready_backup, wait_finished
 
 LIST_PATH = "/sandbox/wix-data/v2/backups"
 

@@ -32,7 +32,7 @@ class Command(BaseCommand):
         listing.add_argument("--json", action="store_true")
 
         creds = sub.add_parser("credentials", help="print a site's credentials as JSON")
-        creds.add_argument("site")
+        creds.add_argument("site", help="the site id, or its name")
 
         faults = sub.add_parser("faults", help="replace a site's injected faults (omitted: 0)")
         faults.add_argument("site")
@@ -73,10 +73,13 @@ class Command(BaseCommand):
         except ValueError as error:
             raise CommandError(str(error)) from error
 
-    def _site(self, raw: str) -> EmuSite:
+    def _site(self, raw: str, *, by_name: bool = False) -> EmuSite:
         try:
             site_id = uuid.UUID(raw)
         except ValueError as error:
+            named = EmuSite.objects.filter(name=raw).order_by("created_at").first()
+            if by_name and named is not None:
+                return named
             raise CommandError(f"{raw!r} is not a site id (a GUID)") from error
         site = EmuSite.objects.filter(site_id=site_id).first()
         if site is None:
@@ -100,7 +103,8 @@ class Command(BaseCommand):
                 self.stdout.write(f"{site['siteId']}  {site['name']}")
 
     def do_credentials(self, options: dict[str, Any]) -> None:
-        self.stdout.write(json.dumps(services.credentials(self._site(options["site"])).as_json()))
+        site = self._site(options["site"], by_name=True)
+        self.stdout.write(json.dumps(services.credentials(site).as_json()))
 
     def do_faults(self, options: dict[str, Any]) -> None:
         site = self._site(options["site"])
