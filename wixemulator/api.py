@@ -151,11 +151,12 @@ def drop_connection(request: HttpRequest) -> bool:
 
 
 def _log(site: EmuSite | None, request: HttpRequest, status: int, rid: str, counted: bool) -> None:
+    # NUL cannot be stored in PostgreSQL text, and a hostile path may carry one.
     EmuRequestLog.objects.create(
         site=site,
-        method=request.method or "",
-        path=request.path[:500],
-        query=request.META.get("QUERY_STRING", "")[:2000],
+        method=(request.method or "")[:10],
+        path=request.path.replace("\x00", "")[:500],
+        query=request.META.get("QUERY_STRING", "").replace("\x00", "")[:2000],
         status=status,
         request_id=rid,
         counted=counted,
