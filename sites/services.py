@@ -616,8 +616,17 @@ def _refresh(site_id: Any, full: bool, now: datetime) -> None:
         credentials_rejected=False,
         next_sync_at=now + timedelta(seconds=settings.WBM_SYNC_INTERVAL * jitter),
     )
+    backup_status = {b.id: str(b.status) for b in backups}
+    restoration_status = (
+        {r.id: str(r.status) for r in restorations} if restorations is not None else None
+    )
     for operation in running:
-        _evaluate(operation, now)
+        outcome = _outcome(operation, backup_status, restoration_status)
+        if outcome is not None:
+            state, error = outcome
+            _finish(operation, state=state, error=error, from_state=Operation.SUBMITTED)
+        else:
+            _poll_later(operation, now, delay=poll_delay(operation.age(now)))
 
 
 def _refresh_failed(site: Site, running: list[Operation], error: Exception, now: datetime) -> None:
@@ -634,70 +643,48 @@ def _refresh_failed(site: Site, running: list[Operation], error: Exception, now:
             _finish(
                 operation, state=Operation.FAILED, error=message, from_state=Operation.SUBMITTED
             )
-        elif _past_deadline(operation, now):
-            _finish(
-                operation,
-                state=Operation.FAILED,
-                error=_deadline_message(),
-                from_state=Operation.SUBMITTED,
-            )
         else:
-            Operation.objects.filter(pk=operation.pk, state=Operation.SUBMITTED).update(
-                error=message,
-                updated_at=now,
-                next_poll_at=now + max(poll_delay(operation.age(now)), _backoff(1, error)),
-            )
+            delay = max(poll_delay(operation.age(now)), _backoff(1, error))
+            _poll_later(operation, now, delay=delay, error=message)
 
 
-def _past_deadline(operation: Operation, now: datetime) -> bool:
-    return operation.age(now) > settings.WBM_OPERATION_DEADLINE
-
-
-def _deadline_message() -> str:
-    hours = settings.WBM_OPERATION_DEADLINE / 3600
-    return (
-        f"Wix had not finished after {hours:g} hours, so we stopped waiting. "
-        "Check the site's backups in Wix."
+def _poll_later(operation: Operation, now: datetime, *, delay: timedelta, error: str = "") -> None:
+    """Look again after `delay`, unless the operation has waited past its deadline."""
+    if operation.age(now) > settings.WBM_OPERATION_DEADLINE:
+        hours = settings.WBM_OPERATION_DEADLINE / 3600
+        message = (
+            f"Wix had not finished after {hours:g} hours, so we stopped waiting. "
+            "Check the site's backups in Wix."
+        )
+        _finish(operation, state=Operation.FAILED, error=message, from_state=Operation.SUBMITTED)
+        return
+    Operation.objects.filter(pk=operation.pk, state=Operation.SUBMITTED).update(
+        error=error, updated_at=now, next_poll_at=now + delay
     )
 
 
-def _evaluate(operation: Operation, now: datetime) -> None:
-    """Decide from the fresh mirror whether a submitted operation has ended."""
-    site = operation.site
-    outcome: tuple[str, str] | None = None
+def _outcome(
+    operation: Operation, backups: dict[str, str], restorations: dict[str, str] | None
+) -> tuple[str, str] | None:
+    """The final state and message of a submitted operation by Wix's fresh lists, if it ended."""
     if operation.kind == Operation.CREATE_BACKUP:
-        backup = site.backups.filter(wix_id=operation.backup_wix_id).first()
-        status = backup.status if backup else None
+        status = backups.get(operation.backup_wix_id)
         if status == Backup.READY:
-            outcome = (Operation.SUCCEEDED, "")
-        elif status in (Backup.FAILED, Backup.CANCELED):
-            outcome = (Operation.FAILED, "Wix could not complete the backup.")
-        elif status == Backup.DELETED:
-            outcome = (Operation.FAILED, "The backup was deleted before it was ready.")
+            return Operation.SUCCEEDED, ""
+        if status in (Backup.FAILED, Backup.CANCELED):
+            return Operation.FAILED, "Wix could not complete the backup."
+        if status == Backup.DELETED:
+            return Operation.FAILED, "The backup was deleted before it was ready."
     elif operation.is_restore:
-        restoration = site.restorations.filter(wix_id=operation.restoration_wix_id).first()
-        status = restoration.status if restoration else None
+        status = (restorations or {}).get(operation.restoration_wix_id)
         if status == Restoration.COMPLETED:
-            outcome = (Operation.SUCCEEDED, "")
-        elif status in (Restoration.FAILED, "CANCELED"):
-            outcome = (Operation.FAILED, "Wix reported that the restore failed.")
-    else:
-        backup = site.backups.filter(wix_id=operation.backup_wix_id).first()
-        if backup is None or backup.status == Backup.DELETED:
-            outcome = (Operation.SUCCEEDED, "")
-    if outcome is not None:
-        _finish(operation, state=outcome[0], error=outcome[1], from_state=Operation.SUBMITTED)
-    elif _past_deadline(operation, now):
-        _finish(
-            operation,
-            state=Operation.FAILED,
-            error=_deadline_message(),
-            from_state=Operation.SUBMITTED,
-        )
-    else:
-        Operation.objects.filter(pk=operation.pk, state=Operation.SUBMITTED).update(
-            error="", updated_at=now, next_poll_at=now + poll_delay(operation.age(now))
-        )
+            return Operation.SUCCEEDED, ""
+        if status in (Restoration.FAILED, "CANCELED"):
+            return Operation.FAILED, "Wix reported that the restore failed."
+    elif backups.get(operation.backup_wix_id, Backup.DELETED) == Backup.DELETED:
+        # Deleted: shown DELETED, or gone from the list altogether.
+        return Operation.SUCCEEDED, ""
+    return None
 
 
 def sites_due_for_sync() -> list[str]:
@@ -839,3 +826,14 @@ def secrets_rotate() -> int:
         )
         count += 1
     return count
+
+
+# --- People's preferences (added with the owner's dashboard) -----------------------------------
+
+
+def profile_set_time_zone(*, user: AbstractBaseUser, time_zone: str) -> None:
+    """Remember the zone the owner's pages show times in ("" for the installation's zone)."""
+    # Imported here so that this addition touches nothing above it in this shared module.
+    from .models import Profile
+
+    Profile.objects.update_or_create(user=user, defaults={"time_zone": time_zone})
