@@ -222,3 +222,16 @@ class Activity(models.Model):
 
     def __str__(self) -> str:
         return self.message
+
+
+class Profile(models.Model):
+    """What a person prefers to see; created on first save of their preferences."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wbm_profile"
+    )
+    # An IANA zone name ("Europe/Paris"); blank means the installation's TIME_ZONE.
+    time_zone = models.CharField(max_length=64, blank=True)
+
+    def __str__(self) -> str:
+        return f"profile of {self.user}"

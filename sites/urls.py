@@ -1,9 +1,52 @@
-from django.urls import path
-from django.views.generic import RedirectView
+from django.urls import path, register_converter
+
+from . import views
+
+
+class WixIdConverter:
+    """A Wix id in a URL: Wix's are GUIDs; anything else is a 404 before reaching the database."""
+
+    regex = "[A-Za-z0-9_-]{1,64}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(WixIdConverter, "wixid")
 
 app_name = "sites"
 
 urlpatterns = [
-    # Until the owner's dashboard lands, the front page leads to the emulator's data browser.
-    path("", RedirectView.as_view(pattern_name="wixemulator:home"), name="home"),
+    path("", views.dashboard, name="dashboard"),
+    path("live/", views.dashboard_live, name="dashboard_live"),
+    path("account/", views.account, name="account"),
+    path("sites/connect/", views.site_connect, name="connect"),
+    path("sites/<uuid:site_id>/", views.site_detail, name="site"),
+    path("sites/<uuid:site_id>/live/", views.site_live, name="site_live"),
+    path("sites/<uuid:site_id>/backup/", views.site_backup, name="backup_now"),
+    path("sites/<uuid:site_id>/key/", views.site_replace_key, name="replace_key"),
+    path("sites/<uuid:site_id>/disconnect/", views.site_disconnect, name="disconnect"),
+    path(
+        "sites/<uuid:site_id>/backups/<wixid:backup_id>/restore/",
+        views.backup_restore,
+        name="restore",
+    ),
+    path(
+        "sites/<uuid:site_id>/backups/<wixid:backup_id>/delete/",
+        views.backup_delete,
+        name="delete",
+    ),
+    path(
+        "sites/<uuid:site_id>/operations/<uuid:operation_id>/",
+        views.operation_detail,
+        name="operation",
+    ),
+    path(
+        "sites/<uuid:site_id>/operations/<uuid:operation_id>/live/",
+        views.operation_live,
+        name="operation_live",
+    ),
 ]

@@ -1,0 +1,441 @@
+"""Reads for the owner's pages (the "selectors" of HackSoftware's Django-Styleguide).
+
+Everything here reads our database only, never Wix: the live endpoints that poll every 2 seconds
+call these, so each page costs a fixed handful of queries whatever the number of rows.
+
+Live fragments carry two values in their poll URL:
+- a digest of what they show, so an unchanged page answers 204 (htmx swaps nothing: focus,
+  scroll position and screen readers are left alone);
+- the statuses of what was in flight when they were drawn ("watch"), so the answer after a change
+  can tell a screen reader what changed ("Backup of 3 Mar 14:02: READY").
+"""
+
+import hashlib
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from .models import ON_DEMAND_SLOTS, Activity, Backup, Operation, Restoration, Site
+from .services import backup_in_use
+
+# A site needs attention when its newest READY backup is older than this (Wix makes an AUTO
+# backup every 7 days, so 8 days means one was missed).
+STALE_AFTER = timedelta(days=8)
+BACKUPS_SHOWN = 50
+RESTORATIONS_SHOWN = 20
+ACTIVITY_SHOWN = 30
+# After opening a page asked Wix for fresh data, the page polls this long for it to land.
+REFRESH_WAIT = timedelta(seconds=30)
+# A poll URL names at most this many watched items; the rest are ignored.
+WATCH_LIMIT = 50
+
+
+# --- Live fragments: digest and watch ----------------------------------------------------------
+
+
+def digest(parts: Iterable[Any]) -> str:
+    """A short fingerprint of what a fragment shows (not a secret, only a change detector)."""
+    return hashlib.blake2b(repr(list(parts)).encode(), digest_size=8).hexdigest()
+
+
+def encode_watch(states: dict[str, str]) -> str:
+    return ",".join(f"{key}:{status}" for key, status in sorted(states.items()))
+
+
+def parse_watch(raw: str) -> dict[str, str]:
+    """The watch list from a poll URL; anything malformed is skipped (it is only a hint)."""
+    states: dict[str, str] = {}
+    for entry in raw.split(",")[:WATCH_LIMIT]:
+        key, _, status = entry.partition(":")
+        kind, _, ident = key.partition(".")
+        if kind in ("b", "r", "o") and 0 < len(ident) <= 64 and 0 < len(status) <= 32:
+            states[key] = status
+    return states
+
+
+@dataclass
+class Announcement:
+    """One change a screen reader is told about; the template words it."""
+
+    kind: str  # "backup", "restoration" or "operation"
+    obj: Any
+    status: str
+    site: Site | None = None
+
+
+@dataclass
+class Live:
+    digest: str
+    watch: str
+    in_flight: bool
+    announcements: list[Announcement] = field(default_factory=list)
+
+
+# --- What needs attention ----------------------------------------------------------------------
+
+
+@dataclass
+class Attention:
+    kind: str  # "key", "sync" or "stale"
+    text: str
+
+
+def site_attention(site: Site, now: datetime) -> list[Attention]:
+    """Why a site needs its owner's attention; `site` carries the summary annotations."""
+    found = []
+    if site.credentials_rejected:
+        found.append(Attention("key", site.last_sync_error or "Wix rejected the site's key."))
+    elif site.last_sync_error:
+        found.append(Attention("sync", f"The last sync with Wix failed: {site.last_sync_error}"))
+    newest = max(filter(None, [site.newest_auto_at, site.newest_on_demand_at]), default=None)
+    if newest is None and site.last_synced_at is not None:
+        found.append(Attention("stale", "There is no READY backup of this site."))
+    elif newest is not None and now - newest > STALE_AFTER:
+        days = (now - newest).days
+        found.append(Attention("stale", f"The newest READY backup is {days} days old."))
+    return found
+
+
+# --- Sites with their summary ------------------------------------------------------------------
+
+
+def _count(queryset: QuerySet) -> Coalesce:
+    rows = queryset.order_by().values("site").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(rows[:1], output_field=IntegerField()), 0)
+
+
+def sites_of(owner: AbstractBaseUser) -> QuerySet[Site]:
+    """The owner's sites with what the dashboard shows of each, in one query."""
+    here = OuterRef("pk")
+    ready = Backup.objects.filter(site=here, status=Backup.READY).order_by("-requested_at")
+    return Site.objects.filter(owner=owner).annotate(
+        newest_auto_at=Subquery(ready.filter(type=Backup.AUTO).values("requested_at")[:1]),
+        newest_on_demand_at=Subquery(
+            ready.filter(type=Backup.ON_DEMAND).values("requested_at")[:1]
+        ),
+        slots_used=_count(Backup.objects.holding_slot().filter(site=here)),
+        pending_backups=_count(Backup.objects.filter(site=here, status=Backup.PENDING)),
+        pending_restorations=_count(
+            Restoration.objects.filter(site=here, status=Restoration.PENDING)
+        ),
+    )
+
+
+def _running() -> QuerySet[Operation]:
+    return Operation.objects.filter(state__in=Operation.RUNNING).order_by("created_at")
+
+
+def _finished_ops(site_ids: Iterable[Any], watched: dict[str, str]) -> dict[str, Operation]:
+    """Watched operations (by id) that are no longer running: one query, bounded by the watch."""
+    ids = [key[2:] for key in watched if key.startswith("o.")]
+    if not ids:
+        return {}
+    # Ids come from the URL: only well-formed UUIDs reach the query.
+    valid = [i for i in ids if _is_uuid(i)]
+    rows = Operation.objects.filter(pk__in=valid, site_id__in=list(site_ids)).exclude(
+        state__in=Operation.RUNNING
+    )
+    return {str(op.pk): op for op in rows.select_related("site")}
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+# --- The dashboard -----------------------------------------------------------------------------
+
+
+@dataclass
+class DashboardRow:
+    site: Site
+    running: list[Operation]
+    attention: list[Attention]
+
+    @property
+    def slots_free(self) -> int:
+        return max(ON_DEMAND_SLOTS - self.site.slots_used, 0)
+
+
+@dataclass
+class Dashboard:
+    rows: list[DashboardRow]
+    live: Live
+    slots: int = ON_DEMAND_SLOTS
+
+
+def dashboard(*, owner: AbstractBaseUser, watched: str = "") -> Dashboard:
+    now = timezone.now()
+    sites = list(
+        sites_of(owner).prefetch_related(
+            Prefetch("operations", queryset=_running(), to_attr="running_ops")
+        )
+    )
+    rows = [DashboardRow(s, s.running_ops, site_attention(s, now)) for s in sites]
+    states = {f"o.{op.pk}": op.state for row in rows for op in row.running}
+    parts = [
+        (
+            str(s.pk),
+            s.name,
+            s.slots_used,
+            s.newest_auto_at,
+            s.newest_on_demand_at,
+            s.pending_backups,
+            s.pending_restorations,
+            s.last_sync_error,
+            s.credentials_rejected,
+            [(str(op.pk), op.state, op.error) for op in s.running_ops],
+        )
+        for s in sites
+    ]
+    in_flight = any(
+        r.running or r.site.pending_backups or r.site.pending_restorations for r in rows
+    )
+    previous = parse_watch(watched)
+    announcements = []
+    if previous:
+        finished = _finished_ops([s.pk for s in sites], previous)
+        for key in previous:
+            op = finished.get(key[2:])
+            if op is not None:
+                announcements.append(Announcement("operation", op, op.state, site=op.site))
+    live = Live(digest(parts), encode_watch(states), in_flight, announcements)
+    return Dashboard(rows=rows, live=live)
+
+
+# --- A site's page -----------------------------------------------------------------------------
+
+
+@dataclass
+class BackupRow:
+    backup: Backup
+    restore_blocked: str = ""  # why Restore is unavailable ("" when it is available)
+    delete_blocked: str = ""  # why Delete is unavailable
+    can_restore: bool = False
+    can_delete: bool = False
+
+    @property
+    def same_reason(self) -> str:
+        """The one reason both actions are unavailable, when it is the same (said once)."""
+        return self.restore_blocked if self.restore_blocked == self.delete_blocked else ""
+
+
+@dataclass
+class RestorationRow:
+    restoration: Restoration
+    backup: Backup | None
+
+
+@dataclass
+class SitePage:
+    site: Site
+    backups: list[BackupRow]
+    restorations: list[RestorationRow]
+    running: list[Operation]
+    activity: list[Activity]
+    attention: list[Attention]
+    refreshing: bool
+    refresh_since: float | None
+    live: Live
+    slots: int = ON_DEMAND_SLOTS
+
+
+def _backup_rows(
+    backups: list[Backup], running: list[Operation], restorations: list[Restoration]
+) -> list[BackupRow]:
+    restoring_from = {op.backup_wix_id for op in running if op.is_restore} | {
+        r.backup_wix_id for r in restorations if r.status == Restoration.PENDING
+    }
+    deleting = {op.backup_wix_id for op in running if op.kind == Operation.DELETE_BACKUP}
+    restore_running = bool(restoring_from)
+    rows = []
+    for backup in backups:
+        row = BackupRow(backup)
+        if backup.status == Backup.PENDING:
+            row.restore_blocked = row.delete_blocked = "Still being made"
+        elif backup.wix_id in deleting:
+            row.delete_blocked = "Being deleted"
+            if backup.status == Backup.READY:
+                row.restore_blocked = "Being deleted"
+        elif backup.status == Backup.READY:
+            row.can_restore = not restore_running
+            row.restore_blocked = "" if row.can_restore else "Another restore is running"
+            row.can_delete = backup.wix_id not in restoring_from
+            row.delete_blocked = "" if row.can_delete else "A restore from it is running"
+        elif backup.status in (Backup.FAILED, Backup.CANCELED):
+            row.can_delete = True
+        rows.append(row)
+    return rows
+
+
+def site_page(*, site: Site, watched: str = "", refresh_since: float | None = None) -> SitePage:
+    """Everything a site's page shows. `site` comes from `sites_of` (with its summary)."""
+    now = timezone.now()
+    backups = list(site.backups.all()[:BACKUPS_SHOWN])
+    restorations = list(site.restorations.all()[:RESTORATIONS_SHOWN])
+    running = list(_running().filter(site=site).select_related("requested_by"))
+    activity = list(site.activities.select_related("actor")[:ACTIVITY_SHOWN])
+
+    by_id = {b.wix_id: b for b in backups}
+    missing = {r.backup_wix_id for r in restorations} - by_id.keys()
+    if missing:
+        by_id.update({b.wix_id: b for b in site.backups.filter(wix_id__in=missing)})
+
+    refreshing = False
+    if refresh_since is not None:
+        synced = site.last_synced_at.timestamp() if site.last_synced_at else 0.0
+        waited = now.timestamp() - refresh_since
+        refreshing = synced < refresh_since and 0 <= waited < REFRESH_WAIT.total_seconds()
+
+    states = {f"b.{b.wix_id}": b.status for b in backups if b.status == Backup.PENDING}
+    states |= {f"r.{r.wix_id}": r.status for r in restorations if r.status == Restoration.PENDING}
+    states |= {f"o.{op.pk}": op.state for op in running}
+    # A backup being deleted is READY (final) until Wix says DELETED: watch it too.
+    states |= {
+        f"b.{op.backup_wix_id}": by_id[op.backup_wix_id].status
+        for op in running
+        if op.kind == Operation.DELETE_BACKUP and op.backup_wix_id in by_id
+    }
+    in_flight = refreshing or any(
+        key.startswith("o.") or status == Backup.PENDING for key, status in states.items()
+    )
+    parts = [
+        (site.name, site.last_synced_at, site.last_sync_error, site.credentials_rejected),
+        (site.slots_used, site.secret_hint, refreshing),
+        [(b.wix_id, b.status, b.size_in_bytes, b.finished_at) for b in backups],
+        [(r.wix_id, r.status, r.finished_at) for r in restorations],
+        [(str(op.pk), op.state, op.error) for op in running],
+        activity[0].pk if activity else None,
+    ]
+    live = Live(
+        digest(parts),
+        encode_watch(states),
+        in_flight,
+        _site_announcements(site, parse_watch(watched), by_id, restorations),
+    )
+    return SitePage(
+        site=site,
+        backups=_backup_rows(backups, running, restorations),
+        restorations=[RestorationRow(r, by_id.get(r.backup_wix_id)) for r in restorations],
+        running=running,
+        activity=activity,
+        attention=site_attention(site, now),
+        refreshing=refreshing,
+        refresh_since=refresh_since if refreshing else None,
+        live=live,
+    )
+
+
+def _site_announcements(
+    site: Site,
+    previous: dict[str, str],
+    backups: dict[str, Backup],
+    restorations: list[Restoration],
+) -> list[Announcement]:
+    if not previous:
+        return []
+    by_restoration = {r.wix_id: r for r in restorations}
+    finished = _finished_ops([site.pk], previous)
+    found = []
+    for key, status in previous.items():
+        kind, ident = key.split(".", 1)
+        if kind == "b" and ident in backups and backups[ident].status != status:
+            found.append(Announcement("backup", backups[ident], backups[ident].status))
+        elif kind == "r" and ident in by_restoration:
+            restoration = by_restoration[ident]
+            if restoration.status != status:
+                found.append(
+                    Announcement("restoration", restoration, restoration.status, site=site)
+                )
+        elif kind == "o" and ident in finished and finished[ident].state == Operation.FAILED:
+            # Successes show as the backup's or restoration's new status; failures of a request
+            # Wix never saw (no backup row to change) would otherwise go unannounced.
+            found.append(Announcement("operation", finished[ident], Operation.FAILED))
+    return found
+
+
+def restore_blocked(site: Site, backup: Backup) -> str:
+    """Why this backup cannot be restored now ("" when it can); the service checks again."""
+    if backup.status != Backup.READY:
+        return "Only a READY backup can be restored."
+    if (
+        site.operations.filter(
+            state__in=Operation.RUNNING, kind__in=[Operation.RESTORE, Operation.RESTORE_PARTIAL]
+        ).exists()
+        or site.restorations.filter(status=Restoration.PENDING).exists()
+    ):
+        return "A restore of this site is already running; wait for it to end."
+    return ""
+
+
+def delete_blocked(site: Site, backup: Backup) -> str:
+    """Why this backup cannot be deleted now ("" when it can); the service checks again."""
+    if backup.status == Backup.PENDING:
+        return "This backup is still being made; it can be deleted once done."
+    if backup.status == Backup.DELETED:
+        return "This backup is already deleted."
+    if backup_in_use(site, backup.wix_id):
+        return "A running restore uses this backup; delete it afterwards."
+    if site.operations.filter(
+        state__in=Operation.RUNNING, kind=Operation.DELETE_BACKUP, backup_wix_id=backup.wix_id
+    ).exists():
+        return "This backup is already being deleted."
+    return ""
+
+
+# --- One operation -----------------------------------------------------------------------------
+
+
+@dataclass
+class OperationPage:
+    operation: Operation
+    backup: Backup | None
+    restoration: Restoration | None
+    live: Live
+
+
+def operation_page(*, operation: Operation, watched: str = "") -> OperationPage:
+    site = operation.site
+    backup = site.backups.filter(wix_id=operation.backup_wix_id).first()
+    restoration = (
+        site.restorations.filter(wix_id=operation.restoration_wix_id).first()
+        if operation.restoration_wix_id
+        else None
+    )
+    # A restore operation succeeds only once Wix's restoration is COMPLETED, so "finished" covers
+    # both; after a failure nothing polls Wix for this restoration any more, so neither do we.
+    in_flight = not operation.is_finished
+    states = {f"o.{operation.pk}": operation.state}
+    if restoration is not None:
+        states[f"r.{restoration.wix_id}"] = restoration.status
+    if backup is not None and operation.kind != Operation.DELETE_BACKUP:
+        states[f"b.{backup.wix_id}"] = backup.status
+    parts = [
+        (operation.state, operation.error, operation.backup_wix_id),
+        (restoration.status, restoration.finished_at) if restoration else None,
+        (backup.status, backup.size_in_bytes) if backup else None,
+    ]
+    announcements = []
+    for key, status in parse_watch(watched).items():
+        if states.get(key, status) == status:
+            continue
+        if key.startswith("o."):
+            announcements.append(Announcement("operation", operation, operation.state))
+        elif key.startswith("r.") and restoration is not None:
+            announcements.append(
+                Announcement("restoration", restoration, restoration.status, site=site)
+            )
+        elif key.startswith("b.") and backup is not None:
+            announcements.append(Announcement("backup", backup, backup.status))
+    live = Live(digest(parts), encode_watch(states), in_flight, announcements)
+    return OperationPage(operation=operation, backup=backup, restoration=restoration, live=live)

@@ -1,0 +1,106 @@
+"""Template helpers of the owner's pages: times in the owner's zone, badges, Wix names."""
+
+import re
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+from django import template
+from django.contrib.humanize.templatetags.humanize import naturaltime
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from sites.models import Backup, Operation, Site
+
+register = template.Library()
+
+DATE_FORMAT = "j M Y, H:i"
+TYPE_NAMES = dict(Backup.TYPES)
+# As an adjective in a sentence: "the on-demand backup of 3 Mar 2026, 14:02".
+TYPE_ADJECTIVES = {Backup.ON_DEMAND: "on-demand", Backup.AUTO: "automatic"}
+
+
+@register.filter
+def local(value: datetime | None) -> str:
+    """A timestamp in the active (the owner's) time zone, for sentences."""
+    if value is None:
+        return "—"
+    return date_format(timezone.localtime(value), DATE_FORMAT)
+
+
+@register.simple_tag
+def when(value: datetime | None) -> SafeString:
+    """A timestamp in the owner's zone with its age: 3 Mar 2026, 14:02 (5 minutes ago)."""
+    if value is None:
+        return format_html('<span class="muted">—</span>')
+    return format_html(
+        '<time datetime="{}">{}</time> <span class="age">({})</span>',
+        value.isoformat(),
+        local(value),
+        naturaltime(value),
+    )
+
+
+@register.simple_tag
+def badge(status: str) -> SafeString:
+    """A Wix status as a badge; unknown statuses (kept as Wix sent them) get the plain style."""
+    css = status if re.fullmatch(r"[A-Z_]{1,32}", status or "") else "OTHER"
+    return format_html('<span class="badge badge-{}">{}</span>', css, status or "UNKNOWN")
+
+
+@register.simple_tag
+def op_badge(operation: Operation) -> SafeString:
+    return format_html(
+        '<span class="badge badge-op-{}">{}</span>',
+        operation.state,
+        operation.get_state_display(),
+    )
+
+
+@register.filter
+def backup_type(value: str) -> str:
+    return TYPE_NAMES.get(value, value)
+
+
+@register.filter
+def backup_label(backup: Backup | None) -> str:
+    """How an owner recognises a backup: its type and when it was asked for."""
+    if backup is None:
+        return "a backup no longer listed"
+    kind = TYPE_ADJECTIVES.get(backup.type, backup.type)
+    return f"{kind} backup of {local(backup.requested_at)}"
+
+
+@register.filter
+def collection_names(collections: list[dict[str, Any]]) -> str:
+    """A backup's collections by name: Products, Blog Posts."""
+    names = [c.get("displayName") or c.get("id") or "?" for c in collections or []]
+    return ", ".join(names) if names else "none"
+
+
+@register.filter
+def restored_names(collections: list[dict[str, Any]]) -> str:
+    """A restoration's collections, with where each went when not onto itself."""
+    parts = []
+    for entry in collections or []:
+        source = entry.get("dataCollectionId") or "?"
+        target = (entry.get("restoreDestination") or {}).get("dataCollectionId")
+        parts.append(f"{source} → {target}" if target and target != source else source)
+    return ", ".join(parts) if parts else "all"
+
+
+@register.filter
+def emulator_url(site: Site) -> str:
+    """The emulator's data page of a site on the emulator ("" for a site on the real Wix)."""
+    base = site.api_base_url.rstrip("/")
+    if not base.endswith("/sandbox"):
+        return ""
+    return f"{base}/sites/{site.wix_site_id}/"
+
+
+@register.simple_tag
+def emulator_collection_url(site: Site, collection_id: str) -> str:
+    base = emulator_url(site)
+    return f"{base}collections/{quote(collection_id, safe='')}/" if base else ""
