@@ -2,6 +2,7 @@
 Celery worker and beat on Redis (the `engine` fixture) and the emulator standing in for Wix.
 """
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,7 +24,11 @@ CHROMIUM_ARGS = [
 ]
 # Generous: these wait for real work (a worker polling the emulator), never for a fixed time.
 TIMEOUT_MS = 30_000
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# Screenshots go to var/ on every run; WBM_UPDATE_SCREENSHOTS=1 writes the README's copy in
+# docs/screenshots instead, so an ordinary test run leaves the checkout clean.
+SCREENSHOTS = Path(__file__).resolve().parents[2] / (
+    "docs/screenshots" if os.environ.get("WBM_UPDATE_SCREENSHOTS") else "var/screenshots"
+)
 
 
 # Module-scoped: Playwright's loop runs only while this module's tests do.
