@@ -1,0 +1,74 @@
+"""The pages' query counts, pinned (bench/page_cost.py measures them on 200 sites x 1,000 backups).
+
+A count that grows with rows is a query per row; a count that changes at all should be a choice:
+when a page needs one more (or one fewer) query on purpose, update the pin here and say why.
+"""
+
+import html
+import re
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from bench._data import populate
+
+# Sessions and login included (2 of each count), as the server runs them.
+PINNED = {
+    "dashboard": 5,
+    "site page": 9,
+    "dashboard, live fragment, nothing changed": 5,
+    "site page, live fragment, nothing changed": 9,
+}
+
+
+def poll_url(text: str, element_id: str) -> str:
+    found = re.search(rf'id="{element_id}"[^>]*?hx-get="([^"]+)"', text, re.S)
+    assert found, f"the page does not poll #{element_id}"
+    return html.unescape(found.group(1))
+
+
+def counts(client: Client, site_pk) -> dict[str, int]:
+    urls = {
+        "dashboard": reverse("sites:dashboard"),
+        "site page": reverse("sites:site", args=[site_pk]),
+    }
+    urls["dashboard, live fragment, nothing changed"] = poll_url(
+        client.get(urls["dashboard"]).text, "dashboard-live"
+    )
+    urls["site page, live fragment, nothing changed"] = poll_url(
+        client.get(urls["site page"]).text, "site-live"
+    )
+    found = {}
+    for name, url in urls.items():
+        with CaptureQueriesContext(connection) as queries:
+            answer = client.get(url)
+        assert answer.status_code == (204 if "nothing changed" in name else 200), name
+        found[name] = len(queries)
+    return found
+
+
+@pytest.fixture
+def owner_client(db, django_user_model):
+    def make(name: str) -> tuple[Client, object]:
+        owner = django_user_model.objects.create_user(name, password="pw-owner-123456")
+        client = Client()
+        client.force_login(owner)
+        return client, owner
+
+    return make
+
+
+def test_pages_cost_the_same_queries_for_1_site_of_3_backups_and_5_sites_of_70(owner_client):
+    small_client, small = owner_client("small")
+    (small_site,) = populate(small, sites=1, backups=3, restorations=2, activities=5)
+    large_client, large = owner_client("large")
+    large_sites = populate(large, sites=5, backups=70, restorations=5, activities=40)
+
+    few = counts(small_client, small_site.pk)
+    many = counts(large_client, large_sites[0].pk)
+
+    assert many == few  # no query per site, backup, restoration or activity
+    assert few == PINNED
