@@ -6,6 +6,7 @@ django-environ raises on malformed values, so a typo fails at start-up rather th
 """
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -44,6 +45,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    # Sign-in throttling (the "Sign-in protection" section below).
+    "axes",
     "sites",
     "wixemulator",
 ]
@@ -58,6 +61,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Content-Security-Policy on every answer (the "Security headers" section below).
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "backupapp.urls"
@@ -115,6 +122,77 @@ STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns on every request while it i
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 
+# --- Sign-in protection -----------------------------------------------------------------------
+# django-axes counts failed sign-ins per (username, client address): after AXES_FAILURE_LIMIT
+# failures that pair is refused (429) for AXES_COOLOFF_TIME, even with the right password.
+# Pairing both means a stranger guessing cannot lock an owner out from elsewhere, and one address
+# cannot try unlimited passwords against one account.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# The client address is REMOTE_ADDR only: X-Forwarded-For is whatever the client says unless a
+# proxy we run sets it, so trusting it by default would let anyone dodge the lock-out. Behind a
+# reverse proxy set DJANGO_PROXY_COUNT to the number of proxies in front of the app.
+_PROXY_COUNT = env.int("DJANGO_PROXY_COUNT", default=0)
+if _PROXY_COUNT:
+    AXES_IPWARE_PROXY_COUNT = _PROXY_COUNT
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+
+# --- Cookies, HTTPS and security headers ------------------------------------------------------
+# Always on: scripts never read the session or CSRF cookie (the CSRF token reaches htmx through
+# `hx-headers` on <body>), and both stay on same-site requests.
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_SECONDS", default=12 * 3600)
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# HTTPS-only settings need TLS in front of the app, which only the operator knows about:
+# DJANGO_HTTPS=1 in production (docker-compose behind a TLS proxy; `manage.py check --deploy`
+# passes only then). `make run` and the tests serve plain HTTP on 127.0.0.1, so it is off there.
+HTTPS = env.bool("DJANGO_HTTPS", default=False)
+if HTTPS:
+    SECURE_SSL_REDIRECT = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=True)
+    # Only behind a proxy that sets X-Forwarded-Proto itself (and strips the client's).
+    if env.bool("DJANGO_TRUST_X_FORWARDED_PROTO", default=False):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# A strict Content-Security-Policy (django-csp 4): scripts, styles and fetches from this origin
+# only; no inline script or style, no eval (base.html configures htmx with allowEval: false and
+# includeIndicatorStyles: false), no framing, forms post here only. A page that injected markup
+# (a hostile collection name that escaped escaping) still could not run it.
+_SELF, _NONE = "'self'", "'none'"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [_NONE],
+        "script-src": [_SELF],
+        "style-src": [_SELF],
+        "img-src": [_SELF, "data:"],
+        "font-src": [_SELF],
+        "connect-src": [_SELF],
+        "form-action": [_SELF],
+        "frame-ancestors": [_NONE],
+        "base-uri": [_NONE],
+        "object-src": [_NONE],
+    },
+}
+
 CACHES = {
     "default": env.cache_url("CACHE_URL", default="locmemcache://"),
 }
@@ -125,7 +203,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    # axes says "BEGIN version ..." at INFO on every start; its lock-out warnings still show.
+    "loggers": {"django.db.backends": {"level": "INFO"}, "axes.apps": {"level": "WARNING"}},
 }
 
 # --- Celery -----------------------------------------------------------------------------------
@@ -192,6 +271,9 @@ WBM_OPERATION_DEADLINE = env.int("WBM_OPERATION_DEADLINE", default=6 * 3600)
 WBM_MAX_SUBMIT_ATTEMPTS = env.int("WBM_MAX_SUBMIT_ATTEMPTS", default=12)
 # A worker holds an operation this long while it talks to Wix; a crashed worker's claim expires.
 WBM_CLAIM_SECONDS = env.int("WBM_CLAIM_SECONDS", default=90)
+# A site showing PENDING work that no operation of ours drives (an AUTO backup, a restore
+# started in Wix) is refreshed this often until it ends.
+WBM_WATCH_INTERVAL = env.float("WBM_WATCH_INTERVAL", default=10.0)
 # Every connected site is refreshed this often (spread out), to see AUTO backups and changes.
 WBM_SYNC_INTERVAL = env.int("WBM_SYNC_INTERVAL", default=15 * 60)
 # Wix app OAuth credentials (optional): with them, sites can connect by app instance id.

@@ -8,6 +8,7 @@ from functools import cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
 
 
 class SecretUnreadable(Exception):
@@ -23,10 +24,14 @@ def _current() -> MultiFernet:
     return _fernet(tuple(settings.SECRETS_ENCRYPTION_KEYS))
 
 
+# Error reports (Django's, with DEBUG off) print the local variables of each frame: the plaintext
+# of a key must not be among them.
+@sensitive_variables("plaintext")
 def encrypt(plaintext: str) -> str:
     return _current().encrypt(plaintext.encode()).decode()
 
 
+@sensitive_variables()
 def decrypt(token: str) -> str:
     try:
         return _current().decrypt(token.encode()).decode()

@@ -87,7 +87,13 @@ class Backup(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["site", "wix_id"], name="backup_unique_per_site")
         ]
-        indexes = [models.Index(fields=["site", "-requested_at"], name="backup_site_requested")]
+        indexes = [
+            models.Index(fields=["site", "-requested_at"], name="backup_site_requested"),
+            # The sweeper looks for PENDING backups every few seconds: keep that lookup tiny.
+            models.Index(
+                fields=["site"], condition=models.Q(status="PENDING"), name="backup_pending"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.type} backup {self.wix_id}"
@@ -118,6 +124,11 @@ class Restoration(models.Model):
         ordering = ["-requested_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["site", "wix_id"], name="restoration_unique_per_site")
+        ]
+        indexes = [
+            models.Index(
+                fields=["site"], condition=models.Q(status="PENDING"), name="restoration_pending"
+            )
         ]
 
     def __str__(self) -> str:

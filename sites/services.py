@@ -8,8 +8,9 @@ workers racing can never apply a transition twice.
 
 import logging
 import random
+import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +20,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from wixapi import (
     Backup as WixBackup,
@@ -43,7 +45,7 @@ from wixapi import (
 
 from . import crypto
 from .models import Activity, Backup, Operation, Restoration, Site
-from .wix import BaseUrlNotAllowed, client_for
+from .wix import BaseUrlNotAllowed, allowed_base_urls, client_for
 
 logger = logging.getLogger(__name__)
 
@@ -281,12 +283,15 @@ def _finish(operation: Operation, *, state: str, error: str = "", from_state: st
         claimed_until=None,
     )
     if done:
+        # Kept aside: refresh_from_db drops the cached site, and loading it (and the requester)
+        # again cost two queries per finished operation (bench/scale.py).
+        site = operation.site
         operation.refresh_from_db()
-        backup = operation.site.backups.filter(wix_id=operation.backup_wix_id).first()
+        backup = site.backups.filter(wix_id=operation.backup_wix_id).first()
         message = _describe(operation.kind, backup, operation.collections)
         Activity.objects.create(
-            site=operation.site,
-            actor=operation.requested_by,
+            site=site,
+            actor_id=operation.requested_by_id,
             operation=operation,
             outcome=Activity.SUCCEEDED if state == Operation.SUCCEEDED else Activity.FAILED,
             message=message + (f": {error}" if error else ""),
@@ -440,11 +445,24 @@ def _wire(value: Any) -> str:
     return str(value)
 
 
+# What our URLs and columns accept as a Wix id (Wix's are GUIDs). An id outside it, from a broken
+# or hostile Wix, would break the pages that link to it (or overflow the column): such an answer
+# is refused whole, like any other answer that breaks the contract.
+_WIX_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def _checked_ids(*ids: str) -> None:
+    for value in ids:
+        if not isinstance(value, str) or not _WIX_ID.fullmatch(value):
+            raise WixProtocolError("Wix sent an id that is not a Wix id")
+
+
 def _mirror_backups(site: Site, backups: list[WixBackup], *, complete: bool = False) -> None:
     """Write Wix's view of backups into the mirror; with `complete`, what is gone is DELETED."""
     now = timezone.now()
     # A list can name one backup twice (restorations embed theirs): the first, freshest, wins.
     backups = list({b.id: b for b in reversed(backups)}.values())[::-1]
+    _checked_ids(*(b.id for b in backups))
     rows = [
         Backup(
             site=site,
@@ -485,6 +503,7 @@ def _mirror_backups(site: Site, backups: list[WixBackup], *, complete: bool = Fa
 
 def _mirror_restorations(site: Site, restorations: list[WixRestoration]) -> None:
     now = timezone.now()
+    _checked_ids(*(r.id for r in restorations), *(r.backup.id for r in restorations))
     rows = [
         Restoration(
             site=site,
@@ -531,6 +550,7 @@ def poll_delay(age_seconds: float) -> timedelta:
 class SweepResult:
     submits: list[str]
     refreshes: list[str]  # sites claimed for a refresh
+    watches: list[str] = field(default_factory=list)  # sites claimed for a full refresh
 
 
 def _claim_site(site_id: Any, now: datetime) -> bool:
@@ -567,7 +587,23 @@ def sweep() -> SweepResult:
         .distinct()[:SWEEP_BATCH]
     )
     refreshes = sorted(str(pk) for pk in due_sites if _claim_site(pk, now))
-    return SweepResult(submits=[str(pk) for pk in queued], refreshes=refreshes)
+    # Work nobody here asked for (Wix's AUTO backups, a restore started in Wix's own screen) is
+    # watched too while it is PENDING, so its badge turns final within seconds, not at the next
+    # periodic sync.
+    stale = now - timedelta(seconds=settings.WBM_WATCH_INTERVAL)
+    watched = (
+        set(
+            Site.objects.filter(
+                Q(backups__status=Backup.PENDING) | Q(restorations__status=Restoration.PENDING),
+                Q(last_synced_at__isnull=True) | Q(last_synced_at__lt=stale),
+            )
+            .values_list("pk", flat=True)
+            .distinct()[:SWEEP_BATCH]
+        )
+        - due_sites
+    )
+    watches = sorted(str(pk) for pk in watched if _claim_site(pk, now))
+    return SweepResult(submits=[str(pk) for pk in queued], refreshes=refreshes, watches=watches)
 
 
 def site_refresh(*, site_id: Any, full: bool = False, claimed: bool = False) -> None:
@@ -607,6 +643,9 @@ def _refresh(site_id: Any, full: bool, now: datetime) -> None:
             restorations = (
                 list(client.iter_restorations(page_size=1000)) if want_restorations else None
             )
+        # Checked before anything is written, so a listing we cannot use changes nothing.
+        _checked_ids(*(b.id for b in backups))
+        _checked_ids(*(x for r in restorations or [] for x in (r.id, r.backup.id)))
     except (WixError, BaseUrlNotAllowed, crypto.SecretUnreadable) as error:
         _refresh_failed(site, running, error, now)
         return
@@ -748,6 +787,7 @@ def credentials_check(*, site: Site) -> None:
         raise ConnectionProblem(explain(error)) from error
 
 
+@sensitive_variables("api_key", "site")
 def site_connect(
     *,
     owner: AbstractBaseUser,
@@ -759,6 +799,10 @@ def site_connect(
     check: bool = True,
 ) -> Site:
     """Connect a site after checking its credentials against Wix; nothing is kept on failure."""
+    # Refused here too (not only by the form's choices and by client_for), so no path, not even
+    # `connect_site --skip-check`, stores a site that points the worker at another host.
+    if api_base_url.rstrip("/") not in allowed_base_urls():
+        raise ConnectionProblem(explain(BaseUrlNotAllowed(api_base_url)))
     site = Site(
         owner=owner,
         name=name.strip(),
@@ -790,6 +834,7 @@ def _enqueue_refresh(site: Site) -> None:
         logger.warning("broker unreachable; first refresh of site %s deferred", site.pk)
 
 
+@sensitive_variables("api_key", "candidate")
 def site_replace_key(*, site: Site, api_key: str, user: AbstractBaseUser) -> None:
     """Swap in a new API key after checking it live; the old one stays if the new one fails."""
     candidate = Site(

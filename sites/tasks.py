@@ -29,6 +29,8 @@ def sweep() -> None:
         submit_operation.delay(operation_id)
     for site_id in result.refreshes:
         refresh_site.delay(site_id, claimed=True)
+    for site_id in result.watches:
+        refresh_site.delay(site_id, full=True, claimed=True)
 
 
 @shared_task(ignore_result=True, expires=60)

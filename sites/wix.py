@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.core.cache import cache
+from django.views.decorators.debug import sensitive_variables
 
 from wixapi import ApiKeyAuth, AppOAuth, WixBackupsClient
 
@@ -17,6 +18,7 @@ def allowed_base_urls() -> list[str]:
     return [url.rstrip("/") for url in settings.WIX_ALLOWED_BASE_URLS]
 
 
+@sensitive_variables("auth")
 def client_for(site: Site) -> WixBackupsClient:
     base_url = site.api_base_url.rstrip("/")
     if base_url not in allowed_base_urls():

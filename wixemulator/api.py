@@ -102,12 +102,13 @@ def authenticate(request: HttpRequest) -> EmuSite:
 
 
 def draw_fault(site: EmuSite) -> str | None:
-    """One of "error", "rate_limit", "delay", "drop", or None, by the site's fault shares."""
+    """One of "error", "rate_limit", "delay", "drop", "garbage", or None, by the fault shares."""
     shares = (
         ("error", site.fault_error_rate),
         ("rate_limit", site.fault_rate_limit_rate),
         ("delay", site.fault_delay_rate),
         ("drop", site.fault_drop_rate),
+        ("garbage", site.fault_garbage_rate),
     )
     if site.fault_count == 0 or not any(share for _, share in shares):
         return None
@@ -124,6 +125,34 @@ def draw_fault(site: EmuSite) -> str | None:
             return name
         draw -= share
     return None
+
+
+# Bigger than any answer a sane client reads whole (the product's client stops at 4 MiB).
+GARBAGE_HUGE_BYTES = 8 * 1024 * 1024
+GARBAGE_KINDS = ("html", "truncated", "huge")
+
+
+def garbage_response(response: HttpResponse, rid: str, kind: str | None = None) -> HttpResponse:
+    """A 200 whose body breaks the contract, as a misbehaving proxy or a bug at Wix might send.
+
+    Given after the work is done, like a dropped connection: the client cannot tell whether its
+    request took effect. "html": an error page instead of JSON; "truncated": the real answer cut
+    in half (a whole HTTP message, just not whole JSON); "huge": JSON far larger than any answer.
+    """
+    kind = kind or random.choice(GARBAGE_KINDS)  # noqa: S311
+    if kind == "html":
+        body = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
+        garbled = HttpResponse(body, status=200, content_type="text/html")
+    elif kind == "truncated":
+        content = response.content
+        garbled = HttpResponse(content[: max(1, len(content) // 2)], status=200)
+        garbled["Content-Type"] = "application/json"
+    else:
+        padding = b"x" * GARBAGE_HUGE_BYTES
+        garbled = HttpResponse(b'{"backups": [], "padding": "' + padding + b'"}', status=200)
+        garbled["Content-Type"] = "application/json"
+    garbled["X-Wix-Request-Id"] = rid
+    return garbled
 
 
 def drop_connection(request: HttpRequest) -> bool:
@@ -230,6 +259,8 @@ def wix_endpoint(*methods: str) -> Callable[[Handler], Callable[..., HttpRespons
                 _log(site, request, error.status, rid, counted)
             if fault == "drop" and not drop_connection(request):
                 logger.warning("could not drop the connection of request %s", rid)
+            if fault == "garbage" and response.status_code == 200:
+                response = garbage_response(response, rid)
             return response
 
         return view

@@ -46,12 +46,14 @@ class EmuSite(models.Model):
     delete_seconds = models.FloatField(null=True, blank=True)
 
     # Fault injection: shares (0..1, summing to at most 1) of API requests answered 500/503,
-    # answered 429, answered after a delay, or whose connection is dropped after the work is done.
+    # answered 429, answered after a delay, whose connection is dropped after the work is done, or
+    # answered 200 with a garbled body (not JSON, cut off, or huge) after the work is done.
     fault_error_rate = models.FloatField(default=0.0)
     fault_rate_limit_rate = models.FloatField(default=0.0)
     fault_delay_rate = models.FloatField(default=0.0)
     fault_delay_seconds = models.FloatField(default=0.0)
     fault_drop_rate = models.FloatField(default=0.0)
+    fault_garbage_rate = models.FloatField(default=0.0)
     # Share of backups and restorations that end FAILED.
     fault_fail_rate = models.FloatField(default=0.0)
     # When set, only this many more requests are subject to the request faults above.

@@ -178,6 +178,7 @@ def set_faults(
     drop_rate: float = 0.0,
     fail_rate: float = 0.0,
     count: int | None = None,
+    garbage_rate: float = 0.0,
 ) -> None:
     """Replace the site's faults (all zero: a healthy site)."""
     shares = {
@@ -185,12 +186,13 @@ def set_faults(
         "rate_limit_rate": rate_limit_rate,
         "delay_rate": delay_rate,
         "drop_rate": drop_rate,
+        "garbage_rate": garbage_rate,
         "fail_rate": fail_rate,
     }
     for name, share in shares.items():
         if not 0.0 <= share <= 1.0:
             raise ValueError(f"{name} must be between 0 and 1")
-    if error_rate + rate_limit_rate + delay_rate + drop_rate > 1.0 + 1e-9:
+    if error_rate + rate_limit_rate + delay_rate + drop_rate + garbage_rate > 1.0 + 1e-9:
         raise ValueError("the request fault shares must add up to at most 1")
     if delay_seconds < 0:
         raise ValueError("delay_seconds must not be negative")
@@ -202,6 +204,7 @@ def set_faults(
         fault_delay_rate=delay_rate,
         fault_delay_seconds=delay_seconds,
         fault_drop_rate=drop_rate,
+        fault_garbage_rate=garbage_rate,
         fault_fail_rate=fail_rate,
         fault_count=count,
     )

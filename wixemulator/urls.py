@@ -21,20 +21,21 @@ urlpatterns = [
     # The data browser (staff only).
     path("", views.home, name="home"),
     path("sites/<uuid:site_id>/", views.site_detail, name="site"),
+    # Wix collection ids may hold a slash ("Stores/Products"): <path:>, most specific first.
     path(
-        "sites/<uuid:site_id>/collections/<str:collection_id>/",
-        views.collection_detail,
-        name="collection",
-    ),
-    path(
-        "sites/<uuid:site_id>/collections/<str:collection_id>/items/<str:item_id>/",
+        "sites/<uuid:site_id>/collections/<path:collection_id>/items/<str:item_id>/",
         views.item_edit,
         name="item",
     ),
     path(
-        "sites/<uuid:site_id>/collections/<str:collection_id>/bulk/",
+        "sites/<uuid:site_id>/collections/<path:collection_id>/bulk/",
         views.bulk_update,
         name="bulk",
+    ),
+    path(
+        "sites/<uuid:site_id>/collections/<path:collection_id>/",
+        views.collection_detail,
+        name="collection",
     ),
     path("sites/<uuid:site_id>/auto-backup/", views.auto_backup, name="auto-backup"),
 ]

@@ -409,3 +409,22 @@ def test_rotation_re_encrypts_with_the_new_key_and_old_key_can_go(store, setting
     settings.SECRETS_ENCRYPTION_KEYS = [new_key]
     site.refresh_from_db()
     assert crypto.decrypt(site.secret_encrypted) == creds.api_key
+
+
+def test_sweep_watches_pending_work_nobody_here_asked_for_until_it_ends(store, settings):
+    site, creds = store
+    settings.WBM_WATCH_INTERVAL = 10
+    emu.take_auto_backup(creds.site_id)  # PENDING for a minute on this site
+    services.site_refresh(site_id=site.pk, full=True)
+    assert site.backups.get().status == Backup.PENDING
+
+    assert services.sweep().watches == []  # just refreshed
+    Site.objects.filter(pk=site.pk).update(last_synced_at=timezone.now() - timedelta(seconds=11))
+    assert services.sweep().watches == [str(site.pk)]
+    assert services.sweep().watches == []  # claimed: one refresh at a time
+
+    advance(creds)
+    services.site_refresh(site_id=site.pk, full=True, claimed=True)
+    assert site.backups.get().status == Backup.READY
+    Site.objects.filter(pk=site.pk).update(last_synced_at=timezone.now() - timedelta(seconds=11))
+    assert services.sweep().watches == []  # nothing pending any more

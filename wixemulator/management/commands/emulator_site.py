@@ -42,6 +42,11 @@ class Command(BaseCommand):
             ("delay-rate", "share of requests answered late"),
             ("delay-seconds", "how late"),
             ("drop-rate", "share of requests whose connection is dropped after the work"),
+            (
+                "garbage-rate",
+                "share of requests answered 200 with a body that is not JSON, cut off or huge "
+                "(after the work)",
+            ),
             ("fail-rate", "share of backups and restorations that end FAILED"),
         ):
             faults.add_argument(f"--{name}", type=float, default=0.0, help=text)
@@ -115,6 +120,7 @@ class Command(BaseCommand):
             delay_rate=options["delay_rate"],
             delay_seconds=options["delay_seconds"],
             drop_rate=options["drop_rate"],
+            garbage_rate=options["garbage_rate"],
             fail_rate=options["fail_rate"],
             count=options["count"],
         )
