@@ -261,22 +261,7 @@ class Redis(RedisServer):
     worker, which cannot shut down promptly without its broker.
     """
 
-    def start(self) -> None:
-        assert self.binary, "redis-server is not installed (scripts/services ensure installs it)"
-        self.process = subprocess.Popen(  # noqa: S603 - our own binaries and arguments
-            [
-                self.binary,
-                "--port", str(self.port),
-                "--bind", "127.0.0.1",
-                "--save", "",
-                "--appendonly", "no",
-                "--dir", self.dir,
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )  # fmt: skip
-        wait_for(self._answers, 10, what="redis to start")
+    new_session = True
 
 
 # --- The whole stack ---------------------------------------------------------------------------

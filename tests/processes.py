@@ -35,6 +35,9 @@ def wait_for(predicate, timeout: float, interval: float = 0.1, what: str = "cond
 
 
 class RedisServer:
+    # A session of its own keeps Redis out of Ctrl-C sent to the caller's process group.
+    new_session = False
+
     def __init__(self) -> None:
         self.binary = shutil.which("redis-server")
         self.port = free_port()
@@ -58,6 +61,7 @@ class RedisServer:
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=self.new_session,
         )  # fmt: skip
         wait_for(self._answers, 10, what="redis to start")
 
