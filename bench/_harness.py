@@ -29,7 +29,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.processes import CeleryProcess, RedisServer, free_port, wait_for
+from tests.processes import (
+    CeleryProcess,
+    RedisServer,
+    free_port,
+    stop_process_group,
+    wait_for,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_HOST = "127.0.0.1"
@@ -151,13 +157,7 @@ class Child:
         return self.process.pid
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(10)
+        stop_process_group(self.process)
         self.process = None
 
 

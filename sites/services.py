@@ -441,10 +441,6 @@ def _submit_failed(operation: Operation, error: Exception) -> None:
 # --- The mirror --------------------------------------------------------------------------------
 
 
-def _wire(value: Any) -> str:
-    return str(value)
-
-
 # What our URLs and columns accept as a Wix id (Wix's are GUIDs). An id outside it, from a broken
 # or hostile Wix, would break the pages that link to it (or overflow the column): such an answer
 # is refused whole, like any other answer that breaks the contract.
@@ -467,8 +463,8 @@ def _mirror_backups(site: Site, backups: list[WixBackup], *, complete: bool = Fa
         Backup(
             site=site,
             wix_id=b.id,
-            status=_wire(b.status)[:32],
-            type=_wire(b.type)[:32],
+            status=str(b.status)[:32],
+            type=str(b.type)[:32],
             requested_at=b.requested_date,
             started_at=b.started_date,
             finished_at=b.finished_date,
@@ -508,7 +504,7 @@ def _mirror_restorations(site: Site, restorations: list[WixRestoration]) -> None
         Restoration(
             site=site,
             wix_id=r.id,
-            status=_wire(r.status)[:32],
+            status=str(r.status)[:32],
             backup_wix_id=r.backup.id,
             requested_at=r.requested_date,
             started_at=r.started_date,

@@ -34,6 +34,18 @@ def wait_for(predicate, timeout: float, interval: float = 0.1, what: str = "cond
     raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
 
 
+def stop_process_group(process: subprocess.Popen | None) -> None:
+    """SIGTERM a child started in a session of its own, with its whole tree; SIGKILL if stuck."""
+    if process is None or process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(10)
+
+
 class RedisServer:
     # A session of its own keeps Redis out of Ctrl-C sent to the caller's process group.
     new_session = False
@@ -118,13 +130,7 @@ class CeleryProcess:
         self.process = None
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(10)
+        stop_process_group(self.process)
         self.process = None
 
     def log(self) -> str:
