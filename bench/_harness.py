@@ -310,6 +310,8 @@ class Stack:
             "DJANGO_SETTINGS_MODULE": "bench.settings",
             "DATABASE_URL": self.db_url,
             "REDIS_URL": self.redis.url,
+            # As in production (docker-compose.yml): a shared cache, hence sessions from it.
+            "CACHE_URL": self.redis.url.rsplit("/", 1)[0] + "/1",
             # Celery reads this before any setting; a value left in the shell must not win.
             "CELERY_BROKER_URL": self.redis.url,
             "WIX_ALLOWED_BASE_URLS": self.emulator_url,

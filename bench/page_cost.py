@@ -90,8 +90,7 @@ def main(argv: list[str] | None = None) -> int:
             urls[f"{label}, live fragment, changed"] = re.sub(r"([?&])v=[^&]*", r"\1v=", live)
         return urls
 
-    # Synced just now (once: the sync time is part of what a fragment shows), so no page asks
-    # Wix for a refresh during the count.
+    # Synced just now, so no page asks Wix for a refresh during the count.
     for _, sites in owners.values():
         mark_synced(sites)
     small_pages, large_pages = pages("small"), pages("large")

@@ -40,6 +40,12 @@ class Site(models.Model):
     # One refresh of a site at a time: whoever refreshes holds the site until then (a crashed
     # worker's hold simply expires).
     refresh_claimed_until = models.DateTimeField(null=True, blank=True)
+    # Moves (services.site_touch) whenever anything the owner's pages show of this site changes:
+    # its mirror, operations, activity or sync problem; not when a sync only confirms what we
+    # had. An open page's poll compares it first and answers 204 with one query, and rendered
+    # fragments are cached under it. A counter, not a time: it never collides or goes backwards
+    # whatever the workers' clocks.
+    version = models.PositiveBigIntegerField(default=1)
 
     class Meta:
         ordering = ["name", "created_at"]

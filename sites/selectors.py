@@ -4,13 +4,15 @@ Everything here reads our database only, never Wix: the live endpoints that poll
 call these, so each page costs a fixed handful of queries whatever the number of rows.
 
 Live fragments carry two values in their poll URL:
-- a digest of what they show, so an unchanged page answers 204 (htmx swaps nothing: focus,
-  scroll position and screen readers are left alone);
+- the version of what they show (`Site.version`, which services move on every change a page
+  shows), so a poll of an unchanged page is answered 204 after one query (htmx swaps nothing:
+  focus, scroll position and screen readers are left alone);
 - the statuses of what was in flight when they were drawn ("watch"), so the answer after a change
   can tell a screen reader what changed ("Backup of 3 Mar 14:02: READY").
 """
 
 import hashlib
+import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -37,12 +39,55 @@ REFRESH_WAIT = timedelta(seconds=30)
 WATCH_LIMIT = 50
 
 
-# --- Live fragments: digest and watch ----------------------------------------------------------
+# --- Live fragments: versions and watch --------------------------------------------------------
 
 
-def digest(parts: Iterable[Any]) -> str:
-    """A short fingerprint of what a fragment shows (not a secret, only a change detector)."""
-    return hashlib.blake2b(repr(list(parts)).encode(), digest_size=8).hexdigest()
+def _refreshing(last_synced_at: datetime | None, refresh_since: float | None, now: float) -> bool:
+    """Whether a page opened at `refresh_since` still waits for the refresh it asked for."""
+    if refresh_since is None:
+        return False
+    synced = last_synced_at.timestamp() if last_synced_at else 0.0
+    return synced < refresh_since and 0 <= now - refresh_since < REFRESH_WAIT.total_seconds()
+
+
+def _site_version(version: int, refreshing: bool) -> str:
+    # The wait for a refresh is part of what the page shows ("Fetching the latest from Wix…").
+    return f"{version}r" if refreshing else str(version)
+
+
+def _dashboard_version(versions: Iterable[tuple[Any, int]]) -> str:
+    """One value for all of an owner's sites: changes when any site changes, comes or goes."""
+    parts = repr(sorted((str(pk), version) for pk, version in versions))
+    return hashlib.blake2b(parts.encode(), digest_size=8).hexdigest()
+
+
+def site_version(
+    *, owner: AbstractBaseUser, site_id: Any, refresh_since: float | None = None
+) -> str | None:
+    """The version a site's page would show now, in one query (None: not the owner's site)."""
+    row = (
+        Site.objects.filter(pk=site_id, owner=owner)
+        .values_list("version", "last_synced_at")
+        .first()
+    )
+    if row is None:
+        return None
+    return _site_version(row[0], _refreshing(row[1], refresh_since, time.time()))
+
+
+def dashboard_version(*, owner: AbstractBaseUser) -> str:
+    """The version the owner's dashboard would show now, in one query."""
+    return _dashboard_version(Site.objects.filter(owner=owner).values_list("pk", "version"))
+
+
+def operation_version(*, owner: AbstractBaseUser, site_id: Any, operation_id: Any) -> str | None:
+    """The version an operation's page would show now, in one query (None: not the owner's)."""
+    row = (
+        Operation.objects.filter(pk=operation_id, site_id=site_id, site__owner=owner)
+        .values_list("site__version", flat=True)
+        .first()
+    )
+    return None if row is None else str(row)
 
 
 def encode_watch(states: dict[str, str]) -> str:
@@ -72,7 +117,7 @@ class Announcement:
 
 @dataclass
 class Live:
-    digest: str
+    version: str
     watch: str
     in_flight: bool
     announcements: list[Announcement] = field(default_factory=list)
@@ -183,21 +228,6 @@ def dashboard(*, owner: AbstractBaseUser, watched: str = "") -> Dashboard:
     )
     rows = [DashboardRow(s, s.running_ops, site_attention(s, now)) for s in sites]
     states = {f"o.{op.pk}": op.state for row in rows for op in row.running}
-    parts = [
-        (
-            str(s.pk),
-            s.name,
-            s.slots_used,
-            s.newest_auto_at,
-            s.newest_on_demand_at,
-            s.pending_backups,
-            s.pending_restorations,
-            s.last_sync_error,
-            s.credentials_rejected,
-            [(str(op.pk), op.state, op.error) for op in s.running_ops],
-        )
-        for s in sites
-    ]
     in_flight = any(
         r.running or r.site.pending_backups or r.site.pending_restorations for r in rows
     )
@@ -209,7 +239,8 @@ def dashboard(*, owner: AbstractBaseUser, watched: str = "") -> Dashboard:
             op = finished.get(key[2:])
             if op is not None:
                 announcements.append(Announcement("operation", op, op.state, site=op.site))
-    live = Live(digest(parts), encode_watch(states), in_flight, announcements)
+    version = _dashboard_version((s.pk, s.version) for s in sites)
+    live = Live(version, encode_watch(states), in_flight, announcements)
     return Dashboard(rows=rows, live=live)
 
 
@@ -291,11 +322,7 @@ def site_page(*, site: Site, watched: str = "", refresh_since: float | None = No
     if missing:
         by_id.update({b.wix_id: b for b in site.backups.filter(wix_id__in=missing)})
 
-    refreshing = False
-    if refresh_since is not None:
-        synced = site.last_synced_at.timestamp() if site.last_synced_at else 0.0
-        waited = now.timestamp() - refresh_since
-        refreshing = synced < refresh_since and 0 <= waited < REFRESH_WAIT.total_seconds()
+    refreshing = _refreshing(site.last_synced_at, refresh_since, now.timestamp())
 
     states = {f"b.{b.wix_id}": b.status for b in backups if b.status == Backup.PENDING}
     states |= {f"r.{r.wix_id}": r.status for r in restorations if r.status == Restoration.PENDING}
@@ -309,16 +336,8 @@ def site_page(*, site: Site, watched: str = "", refresh_since: float | None = No
     in_flight = refreshing or any(
         key.startswith("o.") or status == Backup.PENDING for key, status in states.items()
     )
-    parts = [
-        (site.name, site.last_synced_at, site.last_sync_error, site.credentials_rejected),
-        (site.slots_used, site.secret_hint, refreshing),
-        [(b.wix_id, b.status, b.size_in_bytes, b.finished_at) for b in backups],
-        [(r.wix_id, r.status, r.finished_at) for r in restorations],
-        [(str(op.pk), op.state, op.error) for op in running],
-        activity[0].pk if activity else None,
-    ]
     live = Live(
-        digest(parts),
+        _site_version(site.version, refreshing),
         encode_watch(states),
         in_flight,
         _site_announcements(site, parse_watch(watched), by_id, restorations),
@@ -420,11 +439,6 @@ def operation_page(*, operation: Operation, watched: str = "") -> OperationPage:
         states[f"r.{restoration.wix_id}"] = restoration.status
     if backup is not None and operation.kind != Operation.DELETE_BACKUP:
         states[f"b.{backup.wix_id}"] = backup.status
-    parts = [
-        (operation.state, operation.error, operation.backup_wix_id),
-        (restoration.status, restoration.finished_at) if restoration else None,
-        (backup.status, backup.size_in_bytes) if backup else None,
-    ]
     announcements = []
     for key, status in parse_watch(watched).items():
         if states.get(key, status) == status:
@@ -437,5 +451,5 @@ def operation_page(*, operation: Operation, watched: str = "") -> OperationPage:
             )
         elif key.startswith("b.") and backup is not None:
             announcements.append(Announcement("backup", backup, backup.status))
-    live = Live(digest(parts), encode_watch(states), in_flight, announcements)
+    live = Live(str(site.version), encode_watch(states), in_flight, announcements)
     return OperationPage(operation=operation, backup=backup, restoration=restoration, live=live)

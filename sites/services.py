@@ -18,7 +18,7 @@ from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
@@ -67,6 +67,15 @@ class InternalProblem(Exception):
 
 class OperationRefused(Exception):
     """A request the product will not send to Wix; the message is for the site owner."""
+
+
+def site_touch(site_id: Any) -> None:
+    """Say that something the owner's pages show of this site changed (see `Site.version`).
+
+    Call it after the change is written (or inside the same transaction): a page that reads the
+    new version must find the new data.
+    """
+    Site.objects.filter(pk=site_id).update(version=F("version") + 1)
 
 
 # --- Words for site owners ---------------------------------------------------------------------
@@ -208,6 +217,7 @@ def operation_request(
             outcome=Activity.REQUESTED,
             message=_describe(kind, backup, chosen),
         )
+        site_touch(site.pk)
         transaction.on_commit(lambda: enqueue_submit(operation.pk))
     return operation
 
@@ -296,6 +306,7 @@ def _finish(operation: Operation, *, state: str, error: str = "", from_state: st
             outcome=Activity.SUCCEEDED if state == Operation.SUCCEEDED else Activity.FAILED,
             message=message + (f": {error}" if error else ""),
         )
+        site_touch(site.pk)
     return bool(done)
 
 
@@ -357,7 +368,7 @@ def _send(operation: Operation, client: WixBackupsClient) -> None:
 
 def _submitted(operation: Operation, **wix_ids: str) -> None:
     now = timezone.now()
-    Operation.objects.filter(pk=operation.pk, state=Operation.QUEUED).update(
+    done = Operation.objects.filter(pk=operation.pk, state=Operation.QUEUED).update(
         state=Operation.SUBMITTED,
         error="",
         updated_at=now,
@@ -365,6 +376,8 @@ def _submitted(operation: Operation, **wix_ids: str) -> None:
         next_poll_at=now + timedelta(seconds=settings.WBM_POLL_INTERVAL),
         **wix_ids,
     )
+    if done:
+        site_touch(operation.site_id)
 
 
 def _adopt(operation: Operation, client: WixBackupsClient) -> bool:
@@ -420,16 +433,18 @@ def _submit_failed(operation: Operation, error: Exception) -> None:
         return
     if _credentials_problem(error):
         Site.objects.filter(pk=site.pk).update(
-            credentials_rejected=True, last_sync_error=explain(error)
+            credentials_rejected=True, last_sync_error=explain(error), version=F("version") + 1
         )
     if transient and operation.attempts < settings.WBM_MAX_SUBMIT_ATTEMPTS:
         logger.info("operation %s: transient Wix error, retrying: %s", operation.pk, error)
-        Operation.objects.filter(pk=operation.pk, state=Operation.QUEUED).update(
+        retried = Operation.objects.filter(pk=operation.pk, state=Operation.QUEUED).update(
             error=explain(error),
             updated_at=now,
             claimed_until=None,
             next_poll_at=now + _backoff(operation.attempts, error),
         )
+        if retried and operation.error != explain(error):
+            site_touch(site.pk)  # the operation's "last problem" shows the new error
         return
     logger.info("operation %s failed: %s", operation.pk, error)
     message = explain(error)
@@ -451,6 +466,33 @@ def _checked_ids(*ids: str) -> None:
     for value in ids:
         if not isinstance(value, str) or not _WIX_ID.fullmatch(value):
             raise WixProtocolError("Wix sent an id that is not a Wix id")
+
+
+# What the pages show of a mirrored row: a list that changes none of these (most polls) leaves
+# the site's version alone, so open pages are not redrawn.
+BACKUP_SHOWN = ("status", "type", "requested_at", "finished_at", "size_in_bytes", "collections")
+RESTORATION_SHOWN = (
+    "status",
+    "backup_wix_id",
+    "requested_at",
+    "finished_at",
+    "restoration_collections",
+)
+
+
+def _shown_changed(existing: Any, rows: list[Any], shown: tuple[str, ...]) -> bool:
+    """True when `rows` are new or differ from `existing` (a site's related manager) in `shown`."""
+    if not rows:
+        return False
+    before = {
+        values[0]: values[1:]
+        for values in existing.filter(wix_id__in=[r.wix_id for r in rows]).values_list(
+            "wix_id", *shown
+        )
+    }
+    return any(
+        before.get(row.wix_id) != tuple(getattr(row, name) for name in shown) for row in rows
+    )
 
 
 def _mirror_backups(site: Site, backups: list[WixBackup], *, complete: bool = False) -> None:
@@ -487,14 +529,19 @@ def _mirror_backups(site: Site, backups: list[WixBackup], *, complete: bool = Fa
         "seen_at",
     ]
     with transaction.atomic():
+        changed = _shown_changed(site.backups, rows, BACKUP_SHOWN)
         Backup.objects.bulk_create(
             rows, update_conflicts=True, unique_fields=["site", "wix_id"], update_fields=fields
         )
         if complete:
             # Wix may drop deleted backups from its list instead of showing them DELETED.
-            site.backups.exclude(wix_id__in=[b.id for b in backups]).exclude(
-                status=Backup.DELETED
-            ).update(status=Backup.DELETED, deleted_at=now, seen_at=now)
+            changed |= bool(
+                site.backups.exclude(wix_id__in=[b.id for b in backups])
+                .exclude(status=Backup.DELETED)
+                .update(status=Backup.DELETED, deleted_at=now, seen_at=now)
+            )
+        if changed:
+            site_touch(site.pk)
 
 
 def _mirror_restorations(site: Site, restorations: list[WixRestoration]) -> None:
@@ -524,6 +571,8 @@ def _mirror_restorations(site: Site, restorations: list[WixRestoration]) -> None
         "seen_at",
     ]
     with transaction.atomic():
+        if _shown_changed(site.restorations, rows, RESTORATION_SHOWN):
+            site_touch(site.pk)
         Restoration.objects.bulk_create(
             rows, update_conflicts=True, unique_fields=["site", "wix_id"], update_fields=fields
         )
@@ -649,11 +698,15 @@ def _refresh(site_id: Any, full: bool, now: datetime) -> None:
     if restorations is not None:
         _mirror_restorations(site, restorations)
     jitter = random.uniform(0.9, 1.1)  # noqa: S311 - spreading load, not security
+    # Only a first sync or a cleared problem is a change the pages show; the sync time alone is
+    # not (a page that polls while work runs would otherwise be redrawn at every poll).
+    news = site.last_synced_at is None or bool(site.last_sync_error or site.credentials_rejected)
     Site.objects.filter(pk=site.pk).update(
         last_synced_at=now,
         last_sync_error="",
         credentials_rejected=False,
         next_sync_at=now + timedelta(seconds=settings.WBM_SYNC_INTERVAL * jitter),
+        **({"version": F("version") + 1} if news else {}),
     )
     backup_status = {b.id: str(b.status) for b in backups}
     restoration_status = (
@@ -671,10 +724,13 @@ def _refresh(site_id: Any, full: bool, now: datetime) -> None:
 def _refresh_failed(site: Site, running: list[Operation], error: Exception, now: datetime) -> None:
     logger.info("refresh of site %s failed: %s", site.pk, error)
     message = explain(error)
+    rejected = _credentials_problem(error)
+    news = message != site.last_sync_error or rejected != site.credentials_rejected
     Site.objects.filter(pk=site.pk).update(
         last_sync_error=message,
-        credentials_rejected=_credentials_problem(error),
+        credentials_rejected=rejected,
         next_sync_at=now + timedelta(seconds=min(settings.WBM_SYNC_INTERVAL, 300)),
+        **({"version": F("version") + 1} if news else {}),
     )
     transient = getattr(error, "transient", False)
     for operation in running:
@@ -697,9 +753,11 @@ def _poll_later(operation: Operation, now: datetime, *, delay: timedelta, error:
         )
         _finish(operation, state=Operation.FAILED, error=message, from_state=Operation.SUBMITTED)
         return
-    Operation.objects.filter(pk=operation.pk, state=Operation.SUBMITTED).update(
+    done = Operation.objects.filter(pk=operation.pk, state=Operation.SUBMITTED).update(
         error=error, updated_at=now, next_poll_at=now + delay
     )
+    if done and error != operation.error:
+        site_touch(operation.site_id)
 
 
 def _outcome(
@@ -850,6 +908,7 @@ def site_replace_key(*, site: Site, api_key: str, user: AbstractBaseUser) -> Non
             instance_id="",
             credentials_rejected=False,
             last_sync_error="",
+            version=F("version") + 1,
         )
         Activity.objects.create(
             site=site, actor=user, outcome=Activity.INFO, message="Replaced the API key"

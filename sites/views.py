@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.db import IntegrityError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters
@@ -72,10 +72,15 @@ def _render(
         return render(request, template, context, status=status)
 
 
+def _unchanged(request: HttpRequest, version: str | None) -> bool:
+    """Whether the poll's fragment (drawn at `?v=`) still shows the current version."""
+    if version is None:
+        raise Http404  # not the owner's (the full path would say the same, with more queries)
+    return request.GET.get("v") == version
+
+
 def _live(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
-    """A poll's answer: 204 (htmx swaps nothing) while what the fragment shows is unchanged."""
-    if request.GET.get("v") == context["page"].live.digest:
-        return HttpResponse(status=204)
+    """A poll's answer once the fragment changed: drawn again, announcing what changed."""
     return _render(request, template, {**context, "announce": True})
 
 
@@ -118,6 +123,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @live_login_required
 @require_GET
 def dashboard_live(request: HttpRequest) -> HttpResponse:
+    if _unchanged(request, selectors.dashboard_version(owner=request.user)):
+        return HttpResponse(status=204)
     page = selectors.dashboard(owner=request.user, watched=request.GET.get("w", ""))
     return _live(request, "sites/_dashboard_live.html", {"page": page})
 
@@ -195,12 +202,12 @@ def site_detail(request: HttpRequest, site_id: Any) -> HttpResponse:
 @live_login_required
 @require_GET
 def site_live(request: HttpRequest, site_id: Any) -> HttpResponse:
+    since = _float(request.GET.get("since"))
+    version = selectors.site_version(owner=request.user, site_id=site_id, refresh_since=since)
+    if _unchanged(request, version):
+        return HttpResponse(status=204)
     site = _site_for(request, site_id)
-    page = selectors.site_page(
-        site=site,
-        watched=request.GET.get("w", ""),
-        refresh_since=_float(request.GET.get("since")),
-    )
+    page = selectors.site_page(site=site, watched=request.GET.get("w", ""), refresh_since=since)
     return _live(request, "sites/_site_live.html", {"page": page, "site": site})
 
 
@@ -296,6 +303,11 @@ def operation_detail(request: HttpRequest, site_id: Any, operation_id: Any) -> H
 @live_login_required
 @require_GET
 def operation_live(request: HttpRequest, site_id: Any, operation_id: Any) -> HttpResponse:
+    version = selectors.operation_version(
+        owner=request.user, site_id=site_id, operation_id=operation_id
+    )
+    if _unchanged(request, version):
+        return HttpResponse(status=204)
     site = _site_for(request, site_id)
     operation = _operation_for(site, operation_id)
     page = selectors.operation_page(operation=operation, watched=request.GET.get("w", ""))

@@ -74,6 +74,7 @@ def test_when_the_backup_turns_ready_the_fragment_stops_polling_and_announces_it
     assert f"b.{backup.wix_id}:PENDING" in unquote(url)
 
     Backup.objects.filter(pk=backup.pk).update(status=Backup.READY, size_in_bytes=2048)
+    services.site_touch(site.pk)  # as the worker's services do with every change pages show
     answer = owner_client.get(url)
     assert answer.status_code == 200
     assert poll_url(answer.text, "site-live") is None  # final: polling stops by itself
@@ -90,6 +91,7 @@ def test_a_restore_finishing_is_announced(owner_client, site, no_wix):
     restoration = make_restoration(site, make_backup(site), status=Restoration.PENDING)
     url = poll_url(owner_client.get(reverse("sites:site_live", args=[site.pk])).text, "site-live")
     Restoration.objects.filter(pk=restoration.pk).update(status=Restoration.COMPLETED)
+    services.site_touch(site.pk)
     answer = owner_client.get(url)
     assert "is COMPLETED." in answer.text.split('id="announcer"', 1)[1]
 
@@ -100,6 +102,7 @@ def test_an_operation_failing_before_wix_saw_it_is_announced(owner_client, site,
     Operation.objects.filter(pk=operation.pk).update(
         state=Operation.FAILED, error="Wix rejected the API key."
     )
+    services.site_touch(site.pk)
     answer = owner_client.get(url)
     announcement = answer.text.split('id="announcer"', 1)[1]
     assert "Back up failed. Wix rejected the API key." in announcement
@@ -196,6 +199,7 @@ def test_the_operation_fragment_polls_until_the_restoration_is_final(owner_clien
 
     Restoration.objects.filter(pk=restoration.pk).update(status=Restoration.COMPLETED)
     Operation.objects.filter(pk=operation.pk).update(state=Operation.SUCCEEDED)
+    services.site_touch(site.pk)
     answer = owner_client.get(url)
     assert poll_url(answer.text, "operation-live") is None
     assert '<span class="badge badge-COMPLETED">COMPLETED</span>' in answer.text
@@ -207,6 +211,7 @@ def test_the_dashboard_fragment_announces_finished_operations(owner_client, site
     url = poll_url(owner_client.get(reverse("sites:dashboard")).text, "dashboard-live")
     assert owner_client.get(url).status_code == 204
     Operation.objects.filter(pk=operation.pk).update(state=Operation.SUCCEEDED)
+    services.site_touch(site.pk)
     answer = owner_client.get(url)
     assert poll_url(answer.text, "dashboard-live") is None
     assert "Candle Shop: Back up succeeded." in answer.text.split('id="announcer"', 1)[1]
@@ -246,3 +251,36 @@ def test_a_poll_after_the_session_ended_reloads_the_page_instead_of_swapping_in_
         assert polled.content == b""
         plain = client.get(url)
         assert plain.status_code == 302 and plain["Location"].startswith(reverse("login"))
+
+
+def test_a_poll_that_finds_nothing_new_reads_the_version_and_nothing_else(owner_client, site):
+    site.last_synced_at = timezone.now()  # opening the page asks no refresh
+    site.save()
+    make_backup(site, status=Backup.PENDING)
+    operation = make_operation(site)
+    polled = {
+        "site-live": (reverse("sites:site", args=[site.pk]), "sites_site"),
+        "dashboard-live": (reverse("sites:dashboard"), "sites_site"),
+        "operation-live": (
+            reverse("sites:operation", args=[site.pk, operation.pk]),
+            "sites_operation",
+        ),
+    }
+    for fragment, (page_url, table) in polled.items():
+        url = poll_url(owner_client.get(page_url).text, fragment)
+        with CaptureQueriesContext(connection) as queries:
+            answer = owner_client.get(url)
+        assert answer.status_code == 204, fragment
+        read = [re.search(r'FROM "(\w+)"', q["sql"]).group(1) for q in queries]
+        # The session (from the cache in production), the signed-in user, the version.
+        assert read == ["django_session", "auth_user", table], fragment
+
+
+def test_a_poll_of_another_owners_site_is_404_even_with_its_current_version(
+    owner_client, site, django_user_model
+):
+    make_backup(site, status=Backup.PENDING)
+    url = poll_url(owner_client.get(reverse("sites:site", args=[site.pk])).text, "site-live")
+    stranger = django_user_model.objects.create_user("mallory", password="pw-mallory-123456")
+    owner_client.force_login(stranger)
+    assert owner_client.get(url).status_code == 404
