@@ -29,7 +29,6 @@ from bench import _harness as h
 MAX_QUERIES = 2
 MAX_BYTES = 2048
 MIN_RATIO = 0.6
-SKETCH = "sketch: one-query stamp poll"
 
 
 def poll_url(text: str, element_id: str) -> str | None:
@@ -86,9 +85,6 @@ def main(argv: list[str] | None = None) -> int:
         ),
     }
     polls: dict[str, str] = {"bare": reverse("bench-bare")}
-    # A sketch of the proposed fix (bench/urls.py), measured alongside: not a target.
-    stamp = reverse("bench-stamp-poll", args=[site.pk])
-    polls[SKETCH] = f"{stamp}?v={client.get(stamp).text}"
     for name, (path, element) in pages.items():
         url = poll_url(client.get(path).text, element)
         if url is None:
@@ -105,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         with CaptureQueriesContext(connection) as queries:
             answer = client.get(url, headers={"HX-Request": "true"})
         status, size = raw_get(stack.web_port, url, headers)
-        if name in ("bare", SKETCH):
+        if name == "bare":
             report.note(f"{name}: {len(queries)} queries, {size} bytes (HTTP {status})")
             continue
         report.figure(
@@ -140,10 +136,6 @@ def main(argv: list[str] | None = None) -> int:
     for name in polls:
         rate = h.median(rates[name])
         if name == "bare":
-            continue
-        if name == SKETCH:
-            report.figure(f"{name}: requests per second", rate, digits=0, baseline=bare,
-                          baseline_name="bare view")  # fmt: skip
             continue
         report.figure(
             f"{name} poll, nothing changed: requests per second (median)",
