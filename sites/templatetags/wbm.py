@@ -6,17 +6,17 @@ from typing import Any
 from urllib.parse import quote
 
 from django import template
-from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.utils import timezone
-from django.utils.dateformat import format as date_format
-from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 
 from sites.models import Backup, Operation, Site
 
 register = template.Library()
 
+# What `local` writes, in Django's date format notation.
 DATE_FORMAT = "j M Y, H:i"
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 TYPE_NAMES = dict(Backup.TYPES)
 # As an adjective in a sentence: "the on-demand backup of 3 Mar 2026, 14:02".
 TYPE_ADJECTIVES = {Backup.ON_DEMAND: "on-demand", Backup.AUTO: "automatic"}
@@ -24,22 +24,35 @@ TYPE_ADJECTIVES = {Backup.ON_DEMAND: "on-demand", Backup.AUTO: "automatic"}
 
 @register.filter
 def local(value: datetime | None) -> str:
-    """A timestamp in the active (the owner's) time zone, for sentences."""
+    """A timestamp in the active (the owner's) time zone, for sentences: 3 Mar 2026, 14:02.
+
+    DATE_FORMAT spelled out by hand: the pages are in English only, and this runs for every
+    date of a site's page (~170), at a quarter of the cost of Django's date formatting.
+    """
     if value is None:
         return "—"
-    return date_format(timezone.localtime(value), DATE_FORMAT)
+    at = timezone.localtime(value)
+    return f"{at.day} {MONTHS[at.month - 1]} {at.year}, {at.hour:02d}:{at.minute:02d}"
+
+
+NO_TIME = mark_safe('<span class="muted">—</span>')
 
 
 @register.simple_tag
 def when(value: datetime | None) -> SafeString:
-    """A timestamp in the owner's zone with its age: 3 Mar 2026, 14:02 (5 minutes ago)."""
+    """A timestamp in the owner's zone: <time datetime="…" data-age>3 Mar 2026, 14:02</time>.
+
+    The age ("5 minutes ago") is written next to it by static/js/ages.js in the browser, so this
+    output never depends on the current time: it can be cached, and the age keeps counting on a
+    page left open. Milliseconds, because an HTML datetime allows at most three fraction digits.
+    """
     if value is None:
-        return format_html('<span class="muted">—</span>')
-    return format_html(
-        '<time datetime="{}">{}</time> <span class="age">({})</span>',
-        value.isoformat(),
-        local(value),
-        naturaltime(value),
+        return NO_TIME
+    # Built directly rather than with format_html: this runs ~170 times per site page, and only
+    # the formatted date needs escaping (an ISO timestamp holds no HTML-special character).
+    return mark_safe(  # noqa: S308
+        f'<time datetime="{value.isoformat(timespec="milliseconds")}" data-age>'
+        f"{escape(local(value))}</time>"
     )
 
 
