@@ -5,6 +5,7 @@ Models hold data and pure behaviour only; every change goes through sites/servic
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -56,11 +57,22 @@ class Site(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # `version` only moves forward, in the database (services.site_touch): saving an instance
+        # read before a touch must not set it back, or pages would take what they kept for the
+        # older version as current.
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            fields = self._meta.concrete_fields
+            kwargs["update_fields"] = [
+                f.name for f in fields if not f.primary_key and f.name != "version"
+            ]
+        super().save(*args, **kwargs)
+
 
 class BackupQuerySet(models.QuerySet["Backup"]):
     def holding_slot(self) -> "BackupQuerySet":
         """On-demand backups that use one of the site's 3 slots (PENDING or READY)."""
-        return self.filter(type=Backup.ON_DEMAND, status__in=[Backup.PENDING, Backup.READY])
+        return self.filter(Backup.HOLDING_SLOT)
 
 
 class Backup(models.Model):
@@ -71,6 +83,8 @@ class Backup(models.Model):
     FINAL = (READY, FAILED, DELETED, CANCELED)
     ON_DEMAND, AUTO = "ON_DEMAND", "AUTO"
     TYPES = [(ON_DEMAND, "On demand"), (AUTO, "Automatic")]
+    # On-demand backups that use one of the site's 3 slots.
+    HOLDING_SLOT = models.Q(type=ON_DEMAND, status__in=[PENDING, READY])
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="backups")
     wix_id = models.CharField(max_length=64)

@@ -17,11 +17,12 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.core.cache import cache
+from django.db.models import Count, F, Max, Q, QuerySet
 from django.utils import timezone
 
 from .models import ON_DEMAND_SLOTS, Activity, Backup, Operation, Restoration, Site
@@ -148,33 +149,165 @@ def site_attention(site: Site, now: datetime) -> list[Attention]:
     return found
 
 
-# --- Sites with their summary ------------------------------------------------------------------
-
-
-def _count(queryset: QuerySet) -> Coalesce:
-    rows = queryset.order_by().values("site").annotate(n=Count("pk")).values("n")
-    return Coalesce(Subquery(rows[:1], output_field=IntegerField()), 0)
-
-
-def sites_of(owner: AbstractBaseUser) -> QuerySet[Site]:
-    """The owner's sites with what the dashboard shows of each, in one query."""
-    here = OuterRef("pk")
-    ready = Backup.objects.filter(site=here, status=Backup.READY).order_by("-requested_at")
-    return Site.objects.filter(owner=owner).annotate(
-        newest_auto_at=Subquery(ready.filter(type=Backup.AUTO).values("requested_at")[:1]),
-        newest_on_demand_at=Subquery(
-            ready.filter(type=Backup.ON_DEMAND).values("requested_at")[:1]
-        ),
-        slots_used=_count(Backup.objects.holding_slot().filter(site=here)),
-        pending_backups=_count(Backup.objects.filter(site=here, status=Backup.PENDING)),
-        pending_restorations=_count(
-            Restoration.objects.filter(site=here, status=Restoration.PENDING)
-        ),
-    )
+# --- Sites with their summary, kept per version -----------------------------------------------
 
 
 def _running() -> QuerySet[Operation]:
     return Operation.objects.filter(state__in=Operation.RUNNING).order_by("created_at")
+
+
+# A site's state is kept this long after it was read for a version (a newer version replaces it).
+STATE_KEPT_SECONDS = 3600
+# What the pages show of a running operation (and decide the backups' actions with).
+_RUNNING_FIELDS = (
+    "id",
+    "site_id",
+    "kind",
+    "state",
+    "created_at",
+    "error",
+    "backup_wix_id",
+    "restoration_wix_id",
+    "collections",
+)
+
+
+@dataclass(frozen=True)
+class SiteState:
+    """What the pages show of a site beyond its own row: all of it moves `Site.version`.
+
+    Read once per version and kept in the cache, so a page costs a lookup by key rather than
+    aggregates over every backup of the site (bench/page_speed.py).
+    """
+
+    slots_used: int = 0
+    pending_backups: int = 0
+    pending_restorations: int = 0
+    newest_auto_at: datetime | None = None
+    newest_on_demand_at: datetime | None = None
+    running: tuple[dict[str, Any], ...] = ()
+    # Statuses of the PENDING backups and restorations and of the backups being deleted.
+    watch: dict[str, str] = field(default_factory=dict)
+
+    def running_operations(self) -> list[Operation]:
+        return [Operation(**fields) for fields in self.running]
+
+
+def _read_site_states(site_ids: list[Any]) -> dict[Any, SiteState]:
+    """The states of these sites, in the same few queries however many sites and rows."""
+    summaries: dict[Any, dict[str, Any]] = {pk: {} for pk in site_ids}
+    for row in (
+        Backup.objects.filter(site__in=site_ids)
+        .order_by()
+        .values("site")
+        .annotate(
+            slots_used=Count("pk", filter=Backup.HOLDING_SLOT),
+            pending_backups=Count("pk", filter=Q(status=Backup.PENDING)),
+            newest_auto_at=Max("requested_at", filter=Q(status=Backup.READY, type=Backup.AUTO)),
+            newest_on_demand_at=Max(
+                "requested_at", filter=Q(status=Backup.READY, type=Backup.ON_DEMAND)
+            ),
+        )
+    ):
+        summaries[row.pop("site")] = row
+    for site_id, count in (
+        Restoration.objects.filter(site__in=site_ids, status=Restoration.PENDING)
+        .order_by()
+        .values("site")
+        .annotate(n=Count("pk"))
+        .values_list("site", "n")
+    ):
+        summaries[site_id]["pending_restorations"] = count
+    running: dict[Any, list[dict[str, Any]]] = {pk: [] for pk in site_ids}
+    for fields in _running().filter(site__in=site_ids).values(*_RUNNING_FIELDS):
+        running[fields["site_id"]].append(fields)
+
+    watch: dict[Any, dict[str, str]] = {pk: {} for pk in site_ids}
+
+    def add(site_id: Any, key: str, status: str) -> None:
+        if len(watch[site_id]) < WATCH_LIMIT:
+            watch[site_id][key] = status
+
+    # A backup being deleted is READY (final) until Wix says DELETED: watch it too.
+    deleting = {
+        op["backup_wix_id"]
+        for ops in running.values()
+        for op in ops
+        if op["kind"] == Operation.DELETE_BACKUP
+    }
+    pending = [pk for pk, summary in summaries.items() if summary.get("pending_backups")]
+    if pending or deleting:
+        rows = (
+            Backup.objects.filter(
+                Q(site__in=pending, status=Backup.PENDING)
+                | Q(site__in=site_ids, wix_id__in=deleting)
+            )
+            .order_by("-requested_at")
+            .values_list("site", "wix_id", "status")
+        )
+        for site_id, wix_id, status in rows:
+            add(site_id, f"b.{wix_id}", status)
+    restoring = [pk for pk, summary in summaries.items() if summary.get("pending_restorations")]
+    if restoring:
+        rows = (
+            Restoration.objects.filter(site__in=restoring, status=Restoration.PENDING)
+            .order_by("-requested_at")
+            .values_list("site", "wix_id", "status")
+        )
+        for site_id, wix_id, status in rows:
+            add(site_id, f"r.{wix_id}", status)
+    return {
+        pk: SiteState(**summaries[pk], running=tuple(running[pk]), watch=watch[pk])
+        for pk in site_ids
+    }
+
+
+def site_states(sites: list[Site]) -> list[SiteState]:
+    """Each site's state at its version, from the cache or read (for all missing at once).
+
+    Read after the sites' rows, so never older than their version; a state newer than its key
+    is harmless (the next poll sees the newer version and reads again).
+    """
+    keys = {site.pk: f"wbm:site-state:{site.pk}:{site.version}" for site in sites}
+    kept = cache.get_many(list(keys.values()))
+    states = {pk: kept.get(key) for pk, key in keys.items()}
+    missing = [pk for pk, state in states.items() if not isinstance(state, SiteState)]
+    if missing:
+        read = _read_site_states(missing)
+        cache.set_many({keys[pk]: read[pk] for pk in missing}, STATE_KEPT_SECONDS)
+        states |= read
+    for site in sites:
+        state = states[site.pk]
+        site._wbm_state = state
+        # The site's summary as attributes: what the templates and `site_attention` read.
+        site.slots_used = state.slots_used
+        site.pending_backups = state.pending_backups
+        site.pending_restorations = state.pending_restorations
+        site.newest_auto_at = state.newest_auto_at
+        site.newest_on_demand_at = state.newest_on_demand_at
+    return [states[site.pk] for site in sites]
+
+
+def site_state(site: Site) -> SiteState:
+    memo = getattr(site, "_wbm_state", None)
+    return memo if memo is not None else site_states([site])[0]
+
+
+def owned_site(*, owner: AbstractBaseUser, site_id: Any) -> Site | None:
+    """The owner's site with its summary (as `sites_of` gives it), or None if not theirs.
+
+    It carries the owner's time zone too (`owner_time_zone`, None when never chosen), which the
+    page is drawn in: one query fewer per page.
+    """
+    found = list(
+        Site.objects.filter(pk=site_id, owner=owner)
+        .annotate(owner_time_zone=F("owner__wbm_profile__time_zone"))
+        .order_by()[:1]  # one row by its key: the default ordering would only cost
+    )
+    if not found:
+        return None
+    site_state(found[0])
+    return found[0]
 
 
 def _finished_ops(site_ids: Iterable[Any], watched: dict[str, str]) -> dict[str, Operation]:
@@ -221,12 +354,11 @@ class Dashboard:
 
 def dashboard(*, owner: AbstractBaseUser, watched: str = "") -> Dashboard:
     now = timezone.now()
-    sites = list(
-        sites_of(owner).prefetch_related(
-            Prefetch("operations", queryset=_running(), to_attr="running_ops")
-        )
-    )
-    rows = [DashboardRow(s, s.running_ops, site_attention(s, now)) for s in sites]
+    sites = list(Site.objects.filter(owner=owner))
+    rows = [
+        DashboardRow(site, state.running_operations(), site_attention(site, now))
+        for site, state in zip(sites, site_states(sites), strict=True)
+    ]
     states = {f"o.{op.pk}": op.state for row in rows for op in row.running}
     in_flight = any(
         r.running or r.site.pending_backups or r.site.pending_restorations for r in rows
@@ -268,17 +400,32 @@ class RestorationRow:
 
 
 @dataclass
-class SitePage:
-    site: Site
+class SiteTables:
+    """The backups, restorations and activity of a site's page.
+
+    All of it is versioned by `Site.version` (the running operations that set the rows' actions
+    included), so the views draw it once per version and time zone and keep the HTML.
+    """
+
     backups: list[BackupRow]
     restorations: list[RestorationRow]
-    running: list[Operation]
     activity: list[Activity]
+
+
+@dataclass
+class SitePage:
+    site: Site
+    running: list[Operation]
     attention: list[Attention]
     refreshing: bool
     refresh_since: float | None
     live: Live
     slots: int = ON_DEMAND_SLOTS
+
+    @cached_property
+    def tables(self) -> SiteTables:
+        """Read only when the tables are drawn (not when their HTML is kept from before)."""
+        return site_tables(site=self.site, running=self.running)
 
 
 def _backup_rows(
@@ -309,30 +456,29 @@ def _backup_rows(
     return rows
 
 
-def site_page(*, site: Site, watched: str = "", refresh_since: float | None = None) -> SitePage:
-    """Everything a site's page shows. `site` comes from `sites_of` (with its summary)."""
-    now = timezone.now()
+def site_tables(*, site: Site, running: list[Operation]) -> SiteTables:
+    """The newest rows of a site's three tables, in a fixed number of queries."""
     backups = list(site.backups.all()[:BACKUPS_SHOWN])
     restorations = list(site.restorations.all()[:RESTORATIONS_SHOWN])
-    running = list(_running().filter(site=site).select_related("requested_by"))
     activity = list(site.activities.select_related("actor")[:ACTIVITY_SHOWN])
-
     by_id = {b.wix_id: b for b in backups}
     missing = {r.backup_wix_id for r in restorations} - by_id.keys()
     if missing:
         by_id.update({b.wix_id: b for b in site.backups.filter(wix_id__in=missing)})
+    return SiteTables(
+        backups=_backup_rows(backups, running, restorations),
+        restorations=[RestorationRow(r, by_id.get(r.backup_wix_id)) for r in restorations],
+        activity=activity,
+    )
 
+
+def site_page(*, site: Site, watched: str = "", refresh_since: float | None = None) -> SitePage:
+    """What a site's page shows around its tables."""
+    now = timezone.now()
+    state = site_state(site)
+    running = state.running_operations()
     refreshing = _refreshing(site.last_synced_at, refresh_since, now.timestamp())
-
-    states = {f"b.{b.wix_id}": b.status for b in backups if b.status == Backup.PENDING}
-    states |= {f"r.{r.wix_id}": r.status for r in restorations if r.status == Restoration.PENDING}
-    states |= {f"o.{op.pk}": op.state for op in running}
-    # A backup being deleted is READY (final) until Wix says DELETED: watch it too.
-    states |= {
-        f"b.{op.backup_wix_id}": by_id[op.backup_wix_id].status
-        for op in running
-        if op.kind == Operation.DELETE_BACKUP and op.backup_wix_id in by_id
-    }
+    states = {f"o.{op.pk}": op.state for op in running} | state.watch
     in_flight = refreshing or any(
         key.startswith("o.") or status == Backup.PENDING for key, status in states.items()
     )
@@ -340,14 +486,11 @@ def site_page(*, site: Site, watched: str = "", refresh_since: float | None = No
         _site_version(site.version, refreshing),
         encode_watch(states),
         in_flight,
-        _site_announcements(site, parse_watch(watched), by_id, restorations),
+        _site_announcements(site, parse_watch(watched)),
     )
     return SitePage(
         site=site,
-        backups=_backup_rows(backups, running, restorations),
-        restorations=[RestorationRow(r, by_id.get(r.backup_wix_id)) for r in restorations],
         running=running,
-        activity=activity,
         attention=site_attention(site, now),
         refreshing=refreshing,
         refresh_since=refresh_since if refreshing else None,
@@ -355,15 +498,23 @@ def site_page(*, site: Site, watched: str = "", refresh_since: float | None = No
     )
 
 
-def _site_announcements(
-    site: Site,
-    previous: dict[str, str],
-    backups: dict[str, Backup],
-    restorations: list[Restoration],
-) -> list[Announcement]:
+def _site_announcements(site: Site, previous: dict[str, str]) -> list[Announcement]:
+    """What changed since the poll's watch list, read for the watched items only."""
     if not previous:
         return []
-    by_restoration = {r.wix_id: r for r in restorations}
+    wanted = {"b": [], "r": []}
+    for key in previous:
+        kind, ident = key.split(".", 1)
+        if kind in wanted:
+            wanted[kind].append(ident)
+    backups = (
+        {b.wix_id: b for b in site.backups.filter(wix_id__in=wanted["b"])} if wanted["b"] else {}
+    )
+    by_restoration = (
+        {r.wix_id: r for r in site.restorations.filter(wix_id__in=wanted["r"])}
+        if wanted["r"]
+        else {}
+    )
     finished = _finished_ops([site.pk], previous)
     found = []
     for key, status in previous.items():

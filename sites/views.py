@@ -5,19 +5,25 @@ answer 404 for anything that is not the signed-in owner's (healthchecks' `_get_c
 The `*_live` views are what htmx polls: they read the database only, never Wix.
 """
 
+import functools
+import hashlib
 import time
 import zoneinfo
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
+from django.core.cache import cache
 from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import get_template, render_to_string
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRefresh
@@ -32,13 +38,18 @@ from .forms import (
     app_connection_available,
 )
 from .models import ON_DEMAND_SLOTS, Backup, Operation, Profile, Site
+from .templatetags import wbm as wbm_tags
 
 # --- Helpers -----------------------------------------------------------------------------------
 
 
 def _site_for(request: HttpRequest, site_id: Any) -> Site:
     """The signed-in owner's site with its summary, or 404 (also for other owners' sites)."""
-    return get_object_or_404(selectors.sites_of(request.user), pk=site_id)
+    site = selectors.owned_site(owner=request.user, site_id=site_id)
+    if site is None:
+        raise Http404
+    request._wbm_zone = site.owner_time_zone or ""  # read with the site (see _zone_name)
+    return site
 
 
 def _backup_for(site: Site, backup_id: str) -> Backup:
@@ -59,7 +70,12 @@ def _zone_name(request: HttpRequest) -> str:
 
 
 def _render(
-    request: HttpRequest, template: str, context: dict[str, Any], status: int = 200
+    request: HttpRequest,
+    template: str,
+    context: dict[str, Any],
+    status: int = 200,
+    *,
+    site_page: selectors.SitePage | None = None,
 ) -> HttpResponse:
     """Render in the owner's time zone (activated here: the project's middleware is not ours)."""
     name = _zone_name(request)
@@ -69,7 +85,43 @@ def _render(
         zone = None  # a zone removed from tzdata since it was chosen: fall back to the default
     with timezone.override(zone):
         context = {**context, "time_zone_name": timezone.get_current_timezone_name()}
+        if site_page is not None:
+            context["tables"] = _site_tables(site_page)
         return render(request, template, context, status=status)
+
+
+# The tables of a site's page are kept this long after they were drawn for a version.
+TABLES_KEPT_SECONDS = 3600
+
+
+@functools.cache
+def _tables_format() -> str:
+    """Changes with the template and the tags that draw the tables.
+
+    So a deploy never serves HTML kept by the previous release, even from a shared cache.
+    """
+    source = get_template(TABLES_TEMPLATE).template.source.encode()
+    tags = Path(wbm_tags.__file__).read_bytes()
+    return hashlib.blake2b(source + tags, digest_size=6).hexdigest()
+
+
+TABLES_TEMPLATE = "sites/_site_tables.html"
+
+
+def _site_tables(page: selectors.SitePage) -> SafeString:
+    """The page's tables, drawn once per version of the site and time zone, then kept.
+
+    On a site with many backups they are most of the page's cost (bench/page_speed.py), and they
+    change only when the site's version moves. The key names all the HTML depends on.
+    """
+    site = page.site
+    zone = timezone.get_current_timezone_name()
+    key = f"wbm:site-tables:{_tables_format()}:{site.pk}:{site.version}:{zone}"
+    html = cache.get(key)
+    if html is None:
+        html = render_to_string(TABLES_TEMPLATE, {"site": site, "tables": page.tables})
+        cache.set(key, html, TABLES_KEPT_SECONDS)
+    return mark_safe(html)  # noqa: S308 - our own template's output, escaped when drawn
 
 
 def _unchanged(request: HttpRequest, version: str | None) -> bool:
@@ -79,9 +131,14 @@ def _unchanged(request: HttpRequest, version: str | None) -> bool:
     return request.GET.get("v") == version
 
 
-def _live(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
+def _live(
+    request: HttpRequest,
+    template: str,
+    context: dict[str, Any],
+    site_page: selectors.SitePage | None = None,
+) -> HttpResponse:
     """A poll's answer once the fragment changed: drawn again, announcing what changed."""
-    return _render(request, template, {**context, "announce": True})
+    return _render(request, template, {**context, "announce": True}, site_page=site_page)
 
 
 def live_login_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -196,7 +253,7 @@ def site_detail(request: HttpRequest, site_id: Any) -> HttpResponse:
     # until it lands (REFRESH_WAIT at most).
     since = time.time() if services.site_refresh_if_stale(site=site) else None
     page = selectors.site_page(site=site, refresh_since=since)
-    return _render(request, "sites/site.html", {"page": page, "site": site})
+    return _render(request, "sites/site.html", {"page": page, "site": site}, site_page=page)
 
 
 @live_login_required
@@ -208,7 +265,7 @@ def site_live(request: HttpRequest, site_id: Any) -> HttpResponse:
         return HttpResponse(status=204)
     site = _site_for(request, site_id)
     page = selectors.site_page(site=site, watched=request.GET.get("w", ""), refresh_since=since)
-    return _live(request, "sites/_site_live.html", {"page": page, "site": site})
+    return _live(request, "sites/_site_live.html", {"page": page, "site": site}, site_page=page)
 
 
 # --- Operations: back up, restore, delete ------------------------------------------------------

@@ -12,7 +12,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from sites import crypto
+from sites import crypto, services
 from sites.models import Backup, Operation, Restoration, Site
 
 PASSWORD = "pw-owner-123456"
@@ -72,7 +72,9 @@ def make_backup(
         "collections": COLLECTIONS,
         **fields,
     }
-    return Backup.objects.create(site=site, status=status, type=type, **values)
+    backup = Backup.objects.create(site=site, status=status, type=type, **values)
+    services.site_touch(site.pk)  # as the engine does with every change the pages show
+    return backup
 
 
 def make_restoration(
@@ -88,11 +90,15 @@ def make_restoration(
         "restoration_collections": [{"dataCollectionId": "Products"}],
         **fields,
     }
-    return Restoration.objects.create(site=site, status=status, **values)
+    restoration = Restoration.objects.create(site=site, status=status, **values)
+    services.site_touch(site.pk)
+    return restoration
 
 
 def make_operation(site: Site, kind: str = Operation.CREATE_BACKUP, **fields: Any) -> Operation:
-    return Operation.objects.create(site=site, kind=kind, **fields)
+    operation = Operation.objects.create(site=site, kind=kind, **fields)
+    services.site_touch(site.pk)
+    return operation
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from django.urls import reverse
 
+from sites import services
 from sites.models import Backup, Operation, Restoration
 
 from .conftest import make_backup, make_operation, make_restoration
@@ -77,4 +78,5 @@ def test_once_wix_has_deleted_it_the_slot_count_drops(owner_client, site):
     site_url = reverse("sites:site", args=[site.pk])
     assert "<span data-slots>2 of 3</span>" in owner_client.get(site_url).text
     Backup.objects.filter(pk=backup.pk).update(status=Backup.DELETED)  # as the sync mirrors it
+    services.site_touch(site.pk)
     assert "<span data-slots>1 of 3</span>" in owner_client.get(site_url).text
