@@ -245,6 +245,11 @@ class Activity(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     outcome = models.CharField(max_length=10, choices=OUTCOMES)
     message = models.TextField()
+    # When the backup the entry is about was made ("… from the backup of <backup_at>"): kept as a
+    # time, not as text, so each reader sees it in their own zone.
+    backup_at = models.DateTimeField(null=True, blank=True)
+    # Why it failed, in plain words (follows the message after a colon).
+    detail = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -252,7 +257,8 @@ class Activity(models.Model):
         verbose_name_plural = "activities"
 
     def __str__(self) -> str:
-        return self.message
+        when = f" of {self.backup_at:%Y-%m-%d %H:%M} UTC" if self.backup_at else ""
+        return self.message + when + (f": {self.detail}" if self.detail else "")
 
 
 class Profile(models.Model):

@@ -129,16 +129,16 @@ def _credentials_problem(error: Exception) -> bool:
 # --- Requests from people ----------------------------------------------------------------------
 
 
-def _describe(kind: str, backup: Backup | None, collections: list[dict[str, Any]]) -> str:
-    when = f" of {backup.requested_at:%Y-%m-%d %H:%M} UTC" if backup else ""
+def _describe(kind: str, collections: list[dict[str, Any]]) -> str:
+    """What was asked, for the activity trail; the backup's time is kept beside it (`backup_at`)."""
     if kind == Operation.CREATE_BACKUP:
         return "Back up now"
     if kind == Operation.RESTORE:
-        return f"Restore all collections from the backup{when}"
+        return "Restore all collections from the backup"
     if kind == Operation.RESTORE_PARTIAL:
         names = ", ".join(c["dataCollectionId"] for c in collections)
-        return f"Restore {names} from the backup{when}"
-    return f"Delete the backup{when}"
+        return f"Restore {names} from the backup"
+    return "Delete the backup"
 
 
 def _clean_collections(
@@ -215,7 +215,8 @@ def operation_request(
             actor=user,
             operation=operation,
             outcome=Activity.REQUESTED,
-            message=_describe(kind, backup, chosen),
+            message=_describe(kind, chosen),
+            backup_at=backup.requested_at if backup else None,
         )
         site_touch(site.pk)
         transaction.on_commit(lambda: enqueue_submit(operation.pk))
@@ -297,14 +298,19 @@ def _finish(operation: Operation, *, state: str, error: str = "", from_state: st
         # again cost two queries per finished operation (bench/scale.py).
         site = operation.site
         operation.refresh_from_db()
-        backup = site.backups.filter(wix_id=operation.backup_wix_id).first()
-        message = _describe(operation.kind, backup, operation.collections)
+        backup = (
+            site.backups.filter(wix_id=operation.backup_wix_id).first()
+            if operation.kind != Operation.CREATE_BACKUP
+            else None
+        )
         Activity.objects.create(
             site=site,
             actor_id=operation.requested_by_id,
             operation=operation,
             outcome=Activity.SUCCEEDED if state == Operation.SUCCEEDED else Activity.FAILED,
-            message=message + (f": {error}" if error else ""),
+            message=_describe(operation.kind, operation.collections),
+            backup_at=backup.requested_at if backup else None,
+            detail=error,
         )
         site_touch(site.pk)
     return bool(done)

@@ -90,6 +90,7 @@ def _render(
         return render(request, template, context, status=status)
 
 
+TABLES_TEMPLATE = "sites/_site_tables.html"
 # The tables of a site's page are kept this long after they were drawn for a version.
 TABLES_KEPT_SECONDS = 3600
 
@@ -103,9 +104,6 @@ def _tables_format() -> str:
     source = get_template(TABLES_TEMPLATE).template.source.encode()
     tags = Path(wbm_tags.__file__).read_bytes()
     return hashlib.blake2b(source + tags, digest_size=6).hexdigest()
-
-
-TABLES_TEMPLATE = "sites/_site_tables.html"
 
 
 def _site_tables(page: selectors.SitePage) -> SafeString:

@@ -326,6 +326,8 @@ def test_a_rejected_key_fails_the_operation_in_plain_words_and_flags_the_site(st
     assert op.error.startswith("Wix rejected the API key")
     site.refresh_from_db()
     assert site.credentials_rejected
+    entry = Activity.objects.get(operation=op, outcome=Activity.FAILED)
+    assert (entry.message, entry.detail) == ("Back up now", op.error)
 
 
 def test_transient_errors_are_retried_with_backoff_then_given_up(store, owner, settings):

@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.urls import reverse
 
+from sites import services
 from sites.models import Activity, Backup, Operation, Profile, Restoration
 
 from .conftest import KEY, make_backup, make_operation, make_restoration, make_site
@@ -139,3 +140,16 @@ def test_a_deleted_backup_offers_nothing(owner_client, site):
     html = page(owner_client, site)
     assert reverse("sites:delete", args=[site.pk, backup.wix_id]) not in html
     assert ">Restore<" not in html
+
+
+def test_activity_names_a_backup_by_its_time_in_the_owners_zone(owner_client, owner, site):
+    backup = make_backup(site, age=timedelta(days=2))
+    Profile.objects.create(user=owner, time_zone="Asia/Tokyo")
+    services.operation_request(
+        site=site, kind=Operation.RESTORE, user=owner, backup_wix_id=backup.wix_id
+    )
+    html = page(owner_client, site)
+    section = html[html.index('id="activity"') :]
+    tokyo = backup.requested_at.astimezone(zoneinfo.ZoneInfo("Asia/Tokyo"))
+    assert f"Restore all collections from the backup of {tokyo.day} {tokyo:%b %Y, %H:%M}" in section
+    assert "UTC" not in section
