@@ -197,12 +197,14 @@ CACHES = {
     "default": env.cache_url("CACHE_URL", default="locmemcache://"),
 }
 # Every request reads its session, the live polls every 2 s included: from a cache all processes
-# share (Redis in production) that is a query fewer per request. A per-process memory cache would
-# let a signed-out session live on in the other processes, so there sessions stay in the database.
+# share (Redis in production) that is a query fewer per request (backupapp/sessions.py: the
+# database stays the source of truth, and serves alone while the cache is down). A per-process
+# memory cache would let a signed-out session live on in the other processes, so with one the
+# sessions stay in the database.
 SESSION_ENGINE = (
     "django.contrib.sessions.backends.db"
     if CACHES["default"]["BACKEND"].endswith((".LocMemCache", ".DummyCache"))
-    else "django.contrib.sessions.backends.cached_db"
+    else "backupapp.sessions"
 )
 
 LOGGING = {

@@ -21,10 +21,10 @@ from functools import cached_property
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.cache import cache
 from django.db.models import Count, F, Max, Q, QuerySet
 from django.utils import timezone
 
+from . import kept
 from .models import ON_DEMAND_SLOTS, Activity, Backup, Operation, Restoration, Site
 from .services import backup_in_use
 
@@ -269,12 +269,12 @@ def site_states(sites: list[Site]) -> list[SiteState]:
     is harmless (the next poll sees the newer version and reads again).
     """
     keys = {site.pk: f"wbm:site-state:{site.pk}:{site.version}" for site in sites}
-    kept = cache.get_many(list(keys.values()))
-    states = {pk: kept.get(key) for pk, key in keys.items()}
+    found = kept.get_many(list(keys.values()))
+    states = {pk: found.get(key) for pk, key in keys.items()}
     missing = [pk for pk, state in states.items() if not isinstance(state, SiteState)]
     if missing:
         read = _read_site_states(missing)
-        cache.set_many({keys[pk]: read[pk] for pk in missing}, STATE_KEPT_SECONDS)
+        kept.set_many({keys[pk]: read[pk] for pk in missing}, STATE_KEPT_SECONDS)
         states |= read
     for site in sites:
         state = states[site.pk]

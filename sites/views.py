@@ -17,7 +17,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.core.cache import cache
 from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -28,7 +27,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRefresh
 
-from . import selectors, services
+from . import kept, selectors, services
 from .forms import (
     BackupNowForm,
     ConnectForm,
@@ -115,10 +114,10 @@ def _site_tables(page: selectors.SitePage) -> SafeString:
     site = page.site
     zone = timezone.get_current_timezone_name()
     key = f"wbm:site-tables:{_tables_format()}:{site.pk}:{site.version}:{zone}"
-    html = cache.get(key)
-    if html is None:
+    html = kept.get_many([key]).get(key)
+    if not isinstance(html, str):
         html = render_to_string(TABLES_TEMPLATE, {"site": site, "tables": page.tables})
-        cache.set(key, html, TABLES_KEPT_SECONDS)
+        kept.set_many({key: html}, TABLES_KEPT_SECONDS)
     return mark_safe(html)  # noqa: S308 - our own template's output, escaped when drawn
 
 

@@ -78,7 +78,7 @@ def counts(client: Client, owner, site_pk) -> dict[str, int]:
 def owner_client(db, django_user_model, settings):
     # This process's memory cache is shared by every request of the test, as Redis is by every
     # process in production.
-    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    settings.SESSION_ENGINE = "backupapp.sessions"
 
     def make(name: str) -> tuple[Client, object]:
         owner = django_user_model.objects.create_user(name, password="pw-owner-123456")
