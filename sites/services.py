@@ -501,8 +501,18 @@ def _shown_changed(existing: Any, rows: list[Any], shown: tuple[str, ...]) -> bo
     )
 
 
-def _mirror_backups(site: Site, backups: list[WixBackup], *, complete: bool = False) -> None:
-    """Write Wix's view of backups into the mirror; with `complete`, what is gone is DELETED."""
+def _mirror_backups(
+    site: Site,
+    backups: list[WixBackup],
+    *,
+    complete: bool = False,
+    listed_at: datetime | None = None,
+) -> None:
+    """Write Wix's view of backups into the mirror; with `complete`, what is gone is DELETED.
+
+    `listed_at`: when the complete list was asked for. A backup written since (a create that
+    finished while the list was on its way) is missing from it for being new, not for being gone.
+    """
     now = timezone.now()
     # A list can name one backup twice (restorations embed theirs): the first, freshest, wins.
     backups = list({b.id: b for b in reversed(backups)}.values())[::-1]
@@ -541,11 +551,12 @@ def _mirror_backups(site: Site, backups: list[WixBackup], *, complete: bool = Fa
         )
         if complete:
             # Wix may drop deleted backups from its list instead of showing them DELETED.
-            changed |= bool(
-                site.backups.exclude(wix_id__in=[b.id for b in backups])
-                .exclude(status=Backup.DELETED)
-                .update(status=Backup.DELETED, deleted_at=now, seen_at=now)
+            gone = site.backups.exclude(wix_id__in=[b.id for b in backups]).exclude(
+                status=Backup.DELETED
             )
+            if listed_at is not None:
+                gone = gone.exclude(seen_at__gte=listed_at)
+            changed |= bool(gone.update(status=Backup.DELETED, deleted_at=now, seen_at=now))
         if changed:
             site_touch(site.pk)
 
@@ -700,7 +711,7 @@ def _refresh(site_id: Any, full: bool, now: datetime) -> None:
     except (WixError, BaseUrlNotAllowed, crypto.SecretUnreadable) as error:
         _refresh_failed(site, running, error, now)
         return
-    _mirror_backups(site, backups, complete=True)
+    _mirror_backups(site, backups, complete=True, listed_at=now)
     if restorations is not None:
         _mirror_restorations(site, restorations)
     jitter = random.uniform(0.9, 1.1)  # noqa: S311 - spreading load, not security

@@ -430,3 +430,15 @@ def test_sweep_watches_pending_work_nobody_here_asked_for_until_it_ends(store, s
     assert site.backups.get().status == Backup.READY
     Site.objects.filter(pk=site.pk).update(last_synced_at=timezone.now() - timedelta(seconds=11))
     assert services.sweep().watches == []  # nothing pending any more
+
+
+def test_a_backup_made_while_a_refresh_was_listing_is_not_taken_for_deleted(store, owner):
+    site, _ = store
+    listed_at = timezone.now()  # a refresh asks Wix for the list ...
+    op = services.operation_request(site=site, kind=Operation.CREATE_BACKUP, user=owner)
+    services.operation_submit(operation_id=op.pk)  # ... a create lands meanwhile ...
+    op.refresh_from_db()
+    services._mirror_backups(site, [], complete=True, listed_at=listed_at)  # ... without it
+    assert site.backups.get(wix_id=op.backup_wix_id).status == Backup.PENDING
+    services._mirror_backups(site, [], complete=True, listed_at=timezone.now())  # later: gone
+    assert site.backups.get(wix_id=op.backup_wix_id).status == Backup.DELETED
