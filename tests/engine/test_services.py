@@ -7,33 +7,12 @@ transition can be looked at.
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from sites import crypto, services
 from sites.models import Activity, Backup, Operation, Site
 from wixemulator import services as emu
 from wixemulator.models import EmuBackup, EmuRequestLog, EmuRestoration
-
-
-@pytest.fixture
-def owner(transactional_db):
-    return get_user_model().objects.create_user("ann", password="pw-ann-123456")
-
-
-@pytest.fixture
-def store(emulator_url, settings, owner):
-    settings.WIX_ALLOWED_BASE_URLS = [emulator_url]
-    creds = emu.create_site(name="Shop", demo_data=True)
-    emu.set_delays(creds.site_id, backup_seconds=60, restore_seconds=60, delete_seconds=60)
-    site = services.site_connect(
-        owner=owner,
-        name="Shop",
-        wix_site_id=creds.site_id,
-        api_key=creds.api_key,
-        api_base_url=emulator_url,
-    )
-    return site, creds
 
 
 def advance(creds, seconds=61):

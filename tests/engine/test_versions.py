@@ -12,8 +12,6 @@ alone, or every open page would be redrawn at every poll.
 import re
 from dataclasses import dataclass
 
-import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -36,26 +34,6 @@ VOLATILE = [
 class Snapshot:
     version: int
     pages: dict[str, str]
-
-
-@pytest.fixture
-def owner(transactional_db):
-    return get_user_model().objects.create_user("ann", password="pw-ann-123456")
-
-
-@pytest.fixture
-def store(emulator_url, settings, owner):
-    settings.WIX_ALLOWED_BASE_URLS = [emulator_url]
-    creds = emu.create_site(name="Shop", demo_data=True)
-    emu.set_delays(creds.site_id, backup_seconds=60, restore_seconds=60, delete_seconds=60)
-    site = services.site_connect(
-        owner=owner,
-        name="Shop",
-        wix_site_id=creds.site_id,
-        api_key=creds.api_key,
-        api_base_url=emulator_url,
-    )
-    return site, creds
 
 
 class Pages:
