@@ -15,7 +15,7 @@ import hashlib
 import time
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
@@ -194,7 +194,14 @@ class SiteState:
     watch: dict[str, str] = field(default_factory=dict)
 
     def running_operations(self) -> list[Operation]:
-        return [Operation(**fields) for fields in self.running]
+        return [Operation(**values) for values in self.running]
+
+
+# Part of every key: a release that changes what a state holds never reads one kept (in a shared
+# cache) by the previous release.
+_STATE_FORMAT = hashlib.blake2b(
+    repr(([f.name for f in fields(SiteState)], _RUNNING_FIELDS)).encode(), digest_size=4
+).hexdigest()
 
 
 def _read_site_states(site_ids: list[Any]) -> dict[Any, SiteState]:
@@ -223,8 +230,8 @@ def _read_site_states(site_ids: list[Any]) -> dict[Any, SiteState]:
     ):
         summaries[site_id]["pending_restorations"] = count
     running: dict[Any, list[dict[str, Any]]] = {pk: [] for pk in site_ids}
-    for fields in _running().filter(site__in=site_ids).values(*_RUNNING_FIELDS):
-        running[fields["site_id"]].append(fields)
+    for values in _running().filter(site__in=site_ids).values(*_RUNNING_FIELDS):
+        running[values["site_id"]].append(values)
 
     watch: dict[Any, dict[str, str]] = {pk: {} for pk in site_ids}
 
@@ -272,7 +279,7 @@ def site_states(sites: list[Site]) -> list[SiteState]:
     Read after the sites' rows, so never older than their version; a state newer than its key
     is harmless (the next poll sees the newer version and reads again).
     """
-    keys = {site.pk: f"wbm:site-state:{site.pk}:{site.version}" for site in sites}
+    keys = {site.pk: f"wbm:site-state:{_STATE_FORMAT}:{site.pk}:{site.version}" for site in sites}
     found = kept.get_many(list(keys.values()))
     states = {pk: found.get(key) for pk, key in keys.items()}
     missing = [pk for pk, state in states.items() if not isinstance(state, SiteState)]
@@ -298,7 +305,7 @@ def site_state(site: Site) -> SiteState:
 
 
 def owned_site(*, owner: AbstractBaseUser, site_id: Any) -> Site | None:
-    """The owner's site with its summary (as `sites_of` gives it), or None if not theirs.
+    """The owner's site with its summary (`site_states`), or None if it is not theirs.
 
     It carries the owner's time zone too (`owner_time_zone`, None when never chosen), which the
     page is drawn in: one query fewer per page.
