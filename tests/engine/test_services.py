@@ -4,6 +4,7 @@ The emulator answers over real HTTP; the steps a worker would take are called di
 transition can be looked at.
 """
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -421,3 +422,47 @@ def test_a_backup_made_while_a_refresh_was_listing_is_not_taken_for_deleted(stor
     assert site.backups.get(wix_id=op.backup_wix_id).status == Backup.PENDING
     services._mirror_backups(site, [], complete=True, listed_at=timezone.now())  # later: gone
     assert site.backups.get(wix_id=op.backup_wix_id).status == Backup.DELETED
+
+
+def test_sweep_claims_every_free_due_site_at_once_and_skips_those_held(store, owner):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    site, _ = store
+
+    def due_sites(count: int) -> list[Site]:
+        made = []
+        for n in range(count):
+            other = Site.objects.create(
+                owner=owner,
+                name=f"S{n}",
+                wix_site_id=str(uuid.uuid4()),
+                api_base_url=site.api_base_url,
+            )
+            Operation.objects.create(
+                site=other,
+                kind=Operation.CREATE_BACKUP,
+                state=Operation.SUBMITTED,
+                backup_wix_id=f"b{n}",
+                next_poll_at=timezone.now(),
+            )
+            made.append(other)
+        return made
+
+    def swept() -> tuple[list[str], int]:
+        with CaptureQueriesContext(connection) as queries:
+            result = services.sweep()
+        return result.refreshes, len(queries)
+
+    one = due_sites(1)
+    refreshes, few = swept()
+    assert refreshes == [str(one[0].pk)]
+    many = due_sites(6)
+    held = many[0]
+    Site.objects.filter(pk=held.pk).update(
+        refresh_claimed_until=timezone.now() + timedelta(seconds=60)
+    )
+    refreshes, queries = swept()
+    assert refreshes == sorted(str(s.pk) for s in many[1:])  # the held one is left alone
+    assert queries == few  # not one query per site
+    assert services.sweep().refreshes == []  # all claimed now
