@@ -98,6 +98,7 @@ class Backup(models.Model):
     size_in_bytes = models.BigIntegerField(null=True, blank=True)
     # [{"id", "displayName"}]
     collections = models.JSONField(default=list)
+    # When Wix's answer last changed (or first wrote) this row.
     seen_at = models.DateTimeField(default=timezone.now)
 
     objects = BackupQuerySet.as_manager()
@@ -138,6 +139,7 @@ class Restoration(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     # [{"dataCollectionId", "restoreDestination"?: {...}}]
     restoration_collections = models.JSONField(default=list)
+    # When Wix's answer last changed (or first wrote) this row.
     seen_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

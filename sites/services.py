@@ -486,19 +486,30 @@ RESTORATION_SHOWN = (
 )
 
 
-def _shown_changed(existing: Any, rows: list[Any], shown: tuple[str, ...]) -> bool:
-    """True when `rows` are new or differ from `existing` (a site's related manager) in `shown`."""
+def _changes(
+    existing: Any, rows: list[Any], stored: list[str], shown: tuple[str, ...]
+) -> tuple[list[Any], bool]:
+    """Which of Wix's `rows` are new or differ from the mirror (`existing`, a site's related
+    manager) in the `stored` fields, and whether any differ in what the pages `shown`.
+
+    Most polls only confirm what the mirror holds: they then write nothing at all.
+    """
     if not rows:
-        return False
+        return [], False
     before = {
-        values[0]: values[1:]
+        values[0]: dict(zip(stored, values[1:], strict=True))
         for values in existing.filter(wix_id__in=[r.wix_id for r in rows]).values_list(
-            "wix_id", *shown
+            "wix_id", *stored
         )
     }
-    return any(
-        before.get(row.wix_id) != tuple(getattr(row, name) for name in shown) for row in rows
-    )
+    changed, shown_changed = [], False
+    for row in rows:
+        old = before.get(row.wix_id)
+        new = {name: getattr(row, name) for name in stored}
+        if old != new:
+            changed.append(row)
+            shown_changed |= old is None or any(old[name] != new[name] for name in shown)
+    return changed, shown_changed
 
 
 def _mirror_backups(
@@ -545,10 +556,13 @@ def _mirror_backups(
         "seen_at",
     ]
     with transaction.atomic():
-        changed = _shown_changed(site.backups, rows, BACKUP_SHOWN)
-        Backup.objects.bulk_create(
-            rows, update_conflicts=True, unique_fields=["site", "wix_id"], update_fields=fields
+        write, changed = _changes(
+            site.backups, rows, [f for f in fields if f != "seen_at"], BACKUP_SHOWN
         )
+        if write:
+            Backup.objects.bulk_create(
+                write, update_conflicts=True, unique_fields=["site", "wix_id"], update_fields=fields
+            )
         if complete:
             # Wix may drop deleted backups from its list instead of showing them DELETED.
             gone = site.backups.exclude(wix_id__in=[b.id for b in backups]).exclude(
@@ -588,11 +602,15 @@ def _mirror_restorations(site: Site, restorations: list[WixRestoration]) -> None
         "seen_at",
     ]
     with transaction.atomic():
-        if _shown_changed(site.restorations, rows, RESTORATION_SHOWN):
-            site_touch(site.pk)
-        Restoration.objects.bulk_create(
-            rows, update_conflicts=True, unique_fields=["site", "wix_id"], update_fields=fields
+        write, changed = _changes(
+            site.restorations, rows, [f for f in fields if f != "seen_at"], RESTORATION_SHOWN
         )
+        if write:
+            Restoration.objects.bulk_create(
+                write, update_conflicts=True, unique_fields=["site", "wix_id"], update_fields=fields
+            )
+        if changed:
+            site_touch(site.pk)
         # The backups embedded in restorations are as fresh as the list's.
         _mirror_backups(site, [r.backup for r in restorations])
 

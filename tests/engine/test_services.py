@@ -466,3 +466,21 @@ def test_sweep_claims_every_free_due_site_at_once_and_skips_those_held(store, ow
     assert refreshes == sorted(str(s.pk) for s in many[1:])  # the held one is left alone
     assert queries == few  # not one query per site
     assert services.sweep().refreshes == []  # all claimed now
+
+
+def test_a_refresh_that_only_confirms_the_mirror_rewrites_none_of_it(store, owner):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    site, creds = store
+    ready_backup(site, owner, creds)
+    services.site_refresh(site_id=site.pk, full=True)
+    with CaptureQueriesContext(connection) as queries:
+        services.site_refresh(site_id=site.pk, full=True)
+    upserts = [q["sql"] for q in queries if q["sql"].startswith("INSERT")]
+    assert upserts == []  # nothing new from Wix: no row written again
+    emu.take_auto_backup(creds.site_id)
+    with CaptureQueriesContext(connection) as queries:
+        services.site_refresh(site_id=site.pk, full=True)
+    upserts = [q["sql"] for q in queries if q["sql"].startswith("INSERT")]
+    assert len(upserts) == 1 and '"sites_backup"' in upserts[0]  # the new one only
