@@ -294,10 +294,11 @@ def _finish(operation: Operation, *, state: str, error: str = "", from_state: st
         claimed_until=None,
     )
     if done:
-        # Kept aside: refresh_from_db drops the cached site, and loading it (and the requester)
-        # again cost two queries per finished operation (bench/scale.py).
+        # What was just written, set here rather than read back (a query per finished operation,
+        # bench/scale.py); the site is the one the caller loaded.
         site = operation.site
-        operation.refresh_from_db()
+        operation.state, operation.error, operation.finished_at = state, error, now
+        operation.updated_at, operation.next_poll_at, operation.claimed_until = now, None, None
         backup = (
             site.backups.filter(wix_id=operation.backup_wix_id).first()
             if operation.kind != Operation.CREATE_BACKUP
