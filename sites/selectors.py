@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from . import kept
 from .models import ON_DEMAND_SLOTS, Activity, Backup, Operation, Restoration, Site
-from .services import backup_in_use
+from .services import refusal
 
 # A site needs attention when its newest READY backup is older than this (Wix makes an AUTO
 # backup every 7 days, so 8 days means one was missed).
@@ -547,26 +547,15 @@ def _site_announcements(site: Site, previous: dict[str, str]) -> list[Announceme
 
 def restore_blocked(site: Site, backup: Backup) -> str:
     """Why this backup cannot be restored now ("" when it can); the service checks again."""
-    if backup.status != Backup.READY:
-        return "Only a READY backup can be restored."
-    if (
-        site.operations.filter(
-            state__in=Operation.RUNNING, kind__in=[Operation.RESTORE, Operation.RESTORE_PARTIAL]
-        ).exists()
-        or site.restorations.filter(status=Restoration.PENDING).exists()
-    ):
-        return "A restore of this site is already running; wait for it to end."
-    return ""
+    return refusal(site, Operation.RESTORE, backup)
 
 
 def delete_blocked(site: Site, backup: Backup) -> str:
     """Why this backup cannot be deleted now ("" when it can); the service checks again."""
-    if backup.status == Backup.PENDING:
-        return "This backup is still being made; it can be deleted once done."
-    if backup.status == Backup.DELETED:
-        return "This backup is already deleted."
-    if backup_in_use(site, backup.wix_id):
-        return "A running restore uses this backup; delete it afterwards."
+    reason = refusal(site, Operation.DELETE_BACKUP, backup)
+    if reason:
+        return reason
+    # A second click on Delete is answered with the running deletion; the page says so first.
     if site.operations.filter(
         state__in=Operation.RUNNING, kind=Operation.DELETE_BACKUP, backup_wix_id=backup.wix_id
     ).exists():

@@ -223,21 +223,33 @@ def operation_request(
     return operation
 
 
-def _check(site: Site, kind: str, backup: Backup) -> None:
+def refusal(site: Site, kind: str, backup: Backup) -> str:
+    """Why this operation on this backup cannot be asked for now ("" when it can).
+
+    The pages say it before the click (selectors.restore_blocked, delete_blocked); the request
+    checks it again under the site's lock.
+    """
     if kind in (Operation.RESTORE, Operation.RESTORE_PARTIAL):
         if backup.status != Backup.READY:
-            raise OperationRefused("Only a READY backup can be restored.")
+            return "Only a READY backup can be restored."
         if _restore_running(site):
-            raise OperationRefused("A restore of this site is already running; wait for it to end.")
+            return "A restore of this site is already running; wait for it to end."
     elif kind == Operation.DELETE_BACKUP:
         if backup.status == Backup.PENDING:
-            raise OperationRefused("This backup is still being made; it can be deleted once done.")
+            return "This backup is still being made; it can be deleted once done."
         if backup.status == Backup.DELETED:
-            raise OperationRefused("This backup is already deleted.")
+            return "This backup is already deleted."
         if backup_in_use(site, backup.wix_id):
-            raise OperationRefused("A running restore uses this backup; delete it afterwards.")
+            return "A running restore uses this backup; delete it afterwards."
     else:
-        raise OperationRefused("Unknown operation.")
+        return "Unknown operation."
+    return ""
+
+
+def _check(site: Site, kind: str, backup: Backup) -> None:
+    reason = refusal(site, kind, backup)
+    if reason:
+        raise OperationRefused(reason)
 
 
 def backup_in_use(site: Site, backup_wix_id: str) -> bool:
