@@ -487,9 +487,27 @@ def _checked_ids(*ids: str) -> None:
             raise WixProtocolError("Wix sent an id that is not a Wix id")
 
 
-# What the pages show of a mirrored row: a list that changes none of these (most polls) leaves
-# the site's version alone, so open pages are not redrawn.
+# What the mirror stores of Wix's rows, and what of it the pages show: a list that changes none of
+# the shown fields (most polls) leaves the site's version alone, so open pages are not redrawn.
+BACKUP_STORED = (
+    "status",
+    "type",
+    "requested_at",
+    "started_at",
+    "finished_at",
+    "deleted_at",
+    "size_in_bytes",
+    "collections",
+)
 BACKUP_SHOWN = ("status", "type", "requested_at", "finished_at", "size_in_bytes", "collections")
+RESTORATION_STORED = (
+    "status",
+    "backup_wix_id",
+    "requested_at",
+    "started_at",
+    "finished_at",
+    "restoration_collections",
+)
 RESTORATION_SHOWN = (
     "status",
     "backup_wix_id",
@@ -499,44 +517,42 @@ RESTORATION_SHOWN = (
 )
 
 
-def _changes(
-    existing: Any, rows: list[Any], stored: list[str], shown: tuple[str, ...]
-) -> tuple[list[Any], bool]:
-    """Which of Wix's `rows` are new or differ from the mirror (`existing`, a site's related
-    manager) in the `stored` fields, and whether any differ in what the pages `shown`.
+def _upsert(
+    existing: Any, rows: list[Any], stored: tuple[str, ...], shown: tuple[str, ...]
+) -> bool:
+    """Write those of Wix's `rows` that are new or differ from the mirror (`existing`, a site's
+    related manager) in the `stored` fields; True when any differs in what the pages show.
 
     Most polls only confirm what the mirror holds: they then write nothing at all.
     """
     if not rows:
-        return [], False
+        return False
     before = {
         values[0]: dict(zip(stored, values[1:], strict=True))
         for values in existing.filter(wix_id__in=[r.wix_id for r in rows]).values_list(
             "wix_id", *stored
         )
     }
-    changed, shown_changed = [], False
+    write, shown_changed = [], False
     for row in rows:
         old = before.get(row.wix_id)
         new = {name: getattr(row, name) for name in stored}
         if old != new:
-            changed.append(row)
+            write.append(row)
             shown_changed |= old is None or any(old[name] != new[name] for name in shown)
-    return changed, shown_changed
+    if write:
+        existing.model.objects.bulk_create(
+            write,
+            update_conflicts=True,
+            unique_fields=["site", "wix_id"],
+            update_fields=[*stored, "seen_at"],
+        )
+    return shown_changed
 
 
-def _mirror_backups(
-    site: Site,
-    backups: list[WixBackup],
-    *,
-    complete: bool = False,
-    listed_at: datetime | None = None,
-) -> None:
-    """Write Wix's view of backups into the mirror; with `complete`, what is gone is DELETED.
-
-    `listed_at`: when the complete list was asked for. A backup written since (a create that
-    finished while the list was on its way) is missing from it for being new, not for being gone.
-    """
+def _write_backups(
+    site: Site, backups: list[WixBackup], complete: bool, listed_at: datetime | None
+) -> bool:
     now = timezone.now()
     # A list can name one backup twice (restorations embed theirs): the first, freshest, wins.
     backups = list({b.id: b for b in reversed(backups)}.values())[::-1]
@@ -557,34 +573,32 @@ def _mirror_backups(
         )
         for b in backups
     ]
-    fields = [
-        "status",
-        "type",
-        "requested_at",
-        "started_at",
-        "finished_at",
-        "deleted_at",
-        "size_in_bytes",
-        "collections",
-        "seen_at",
-    ]
-    with transaction.atomic():
-        write, changed = _changes(
-            site.backups, rows, [f for f in fields if f != "seen_at"], BACKUP_SHOWN
+    changed = _upsert(site.backups, rows, BACKUP_STORED, BACKUP_SHOWN)
+    if complete:
+        # Wix may drop deleted backups from its list instead of showing them DELETED.
+        gone = site.backups.exclude(wix_id__in=[b.id for b in backups]).exclude(
+            status=Backup.DELETED
         )
-        if write:
-            Backup.objects.bulk_create(
-                write, update_conflicts=True, unique_fields=["site", "wix_id"], update_fields=fields
-            )
-        if complete:
-            # Wix may drop deleted backups from its list instead of showing them DELETED.
-            gone = site.backups.exclude(wix_id__in=[b.id for b in backups]).exclude(
-                status=Backup.DELETED
-            )
-            if listed_at is not None:
-                gone = gone.exclude(seen_at__gte=listed_at)
-            changed |= bool(gone.update(status=Backup.DELETED, deleted_at=now, seen_at=now))
-        if changed:
+        if listed_at is not None:
+            gone = gone.exclude(seen_at__gte=listed_at)
+        changed |= bool(gone.update(status=Backup.DELETED, deleted_at=now, seen_at=now))
+    return changed
+
+
+def _mirror_backups(
+    site: Site,
+    backups: list[WixBackup],
+    *,
+    complete: bool = False,
+    listed_at: datetime | None = None,
+) -> None:
+    """Write Wix's view of backups into the mirror; with `complete`, what is gone is DELETED.
+
+    `listed_at`: when the complete list was asked for. A backup written since (a create that
+    finished while the list was on its way) is missing from it for being new, not for being gone.
+    """
+    with transaction.atomic():
+        if _write_backups(site, backups, complete, listed_at):
             site_touch(site.pk)
 
 
@@ -605,27 +619,12 @@ def _mirror_restorations(site: Site, restorations: list[WixRestoration]) -> None
         )
         for r in restorations
     ]
-    fields = [
-        "status",
-        "backup_wix_id",
-        "requested_at",
-        "started_at",
-        "finished_at",
-        "restoration_collections",
-        "seen_at",
-    ]
     with transaction.atomic():
-        write, changed = _changes(
-            site.restorations, rows, [f for f in fields if f != "seen_at"], RESTORATION_SHOWN
-        )
-        if write:
-            Restoration.objects.bulk_create(
-                write, update_conflicts=True, unique_fields=["site", "wix_id"], update_fields=fields
-            )
+        changed = _upsert(site.restorations, rows, RESTORATION_STORED, RESTORATION_SHOWN)
+        # The backups embedded in restorations are as fresh as the list's.
+        changed |= _write_backups(site, [r.backup for r in restorations], False, None)
         if changed:
             site_touch(site.pk)
-        # The backups embedded in restorations are as fresh as the list's.
-        _mirror_backups(site, [r.backup for r in restorations])
 
 
 # --- Polling -----------------------------------------------------------------------------------
