@@ -75,7 +75,12 @@ def site_touch(site_id: Any) -> None:
     Call it after the change is written (or inside the same transaction): a page that reads the
     new version must find the new data.
     """
-    Site.objects.filter(pk=site_id).update(version=F("version") + 1)
+    Site.objects.filter(pk=site_id).update(**_version_up())
+
+
+def _version_up(news: bool = True) -> dict[str, Any]:
+    """The `update()` keywords that move a site's version along with other fields, if `news`."""
+    return {"version": F("version") + 1} if news else {}
 
 
 # --- Words for site owners ---------------------------------------------------------------------
@@ -452,7 +457,7 @@ def _submit_failed(operation: Operation, error: Exception) -> None:
         return
     if _credentials_problem(error):
         Site.objects.filter(pk=site.pk).update(
-            credentials_rejected=True, last_sync_error=explain(error), version=F("version") + 1
+            credentials_rejected=True, last_sync_error=explain(error), **_version_up()
         )
     if transient and operation.attempts < settings.WBM_MAX_SUBMIT_ATTEMPTS:
         logger.info("operation %s: transient Wix error, retrying: %s", operation.pk, error)
@@ -769,7 +774,7 @@ def _refresh(site_id: Any, full: bool, now: datetime) -> None:
         last_sync_error="",
         credentials_rejected=False,
         next_sync_at=now + timedelta(seconds=settings.WBM_SYNC_INTERVAL * jitter),
-        **({"version": F("version") + 1} if news else {}),
+        **_version_up(news),
     )
     backup_status = {b.id: str(b.status) for b in backups}
     restoration_status = (
@@ -793,7 +798,7 @@ def _refresh_failed(site: Site, running: list[Operation], error: Exception, now:
         last_sync_error=message,
         credentials_rejected=rejected,
         next_sync_at=now + timedelta(seconds=min(settings.WBM_SYNC_INTERVAL, 300)),
-        **({"version": F("version") + 1} if news else {}),
+        **_version_up(news),
     )
     transient = getattr(error, "transient", False)
     for operation in running:
@@ -971,7 +976,7 @@ def site_replace_key(*, site: Site, api_key: str, user: AbstractBaseUser) -> Non
             instance_id="",
             credentials_rejected=False,
             last_sync_error="",
-            version=F("version") + 1,
+            **_version_up(),
         )
         Activity.objects.create(
             site=site, actor=user, outcome=Activity.INFO, message="Replaced the API key"
