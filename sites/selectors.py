@@ -305,7 +305,8 @@ def site_state(site: Site) -> SiteState:
 
 
 def owned_site(*, owner: AbstractBaseUser, site_id: Any) -> Site | None:
-    """The owner's site with its summary (`site_states`), or None if it is not theirs.
+    """The owner's site, or None if it is not theirs; its summary is read by the pages that
+    show it (`site_page`, through `site_state`).
 
     It carries the owner's time zone too (`owner_time_zone`, None when never chosen), which the
     page is drawn in: one query fewer per page.
@@ -315,10 +316,7 @@ def owned_site(*, owner: AbstractBaseUser, site_id: Any) -> Site | None:
         .annotate(owner_time_zone=F("owner__wbm_profile__time_zone"))
         .order_by()[:1]  # one row by its key: the default ordering would only cost
     )
-    if not found:
-        return None
-    site_state(found[0])
-    return found[0]
+    return found[0] if found else None
 
 
 def _finished_ops(site_ids: Iterable[Any], watched: dict[str, str]) -> dict[str, Operation]:

@@ -43,7 +43,7 @@ from .templatetags import wbm as wbm_tags
 
 
 def _site_for(request: HttpRequest, site_id: Any) -> Site:
-    """The signed-in owner's site with its summary, or 404 (also for other owners' sites)."""
+    """The signed-in owner's site, or 404 (also for other owners' sites)."""
     site = selectors.owned_site(owner=request.user, site_id=site_id)
     if site is None:
         raise Http404
