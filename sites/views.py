@@ -56,9 +56,11 @@ def _backup_for(site: Site, backup_id: str) -> Backup:
 
 
 def _operation_for(site: Site, operation_id: Any) -> Operation:
-    return get_object_or_404(
-        Operation.objects.select_related("site", "requested_by"), site=site, pk=operation_id
+    operation = get_object_or_404(
+        Operation.objects.select_related("requested_by"), site=site, pk=operation_id
     )
+    operation.site = site  # already read, and before the operation (as the page's version wants)
+    return operation
 
 
 def _zone_name(request: HttpRequest) -> str:
