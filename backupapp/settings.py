@@ -270,6 +270,9 @@ SECRETS_ENCRYPTION_KEYS = _fernet_keys()
 
 # --- The operations engine (sites/tasks.py) ---------------------------------------------------
 # How often beat runs the sweeper that submits due operations and polls Wix (seconds).
+# How many on-demand backups Wix keeps per site (a new one beyond evicts the oldest); read only by
+# sites/rules.py. Wix's number today; a setting so the product follows if Wix changes it.
+WBM_ON_DEMAND_SLOTS = env.int("WBM_ON_DEMAND_SLOTS", default=3)
 WBM_SWEEP_INTERVAL = env.float("WBM_SWEEP_INTERVAL", default=2.0)
 # First poll of a submitted operation comes this soon; later polls back off up to the maximum.
 WBM_POLL_INTERVAL = env.float("WBM_POLL_INTERVAL", default=2.0)

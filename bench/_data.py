@@ -125,8 +125,8 @@ def populate(
         operation_rows.append(
             Operation(
                 site=site,
-                kind=Operation.CREATE_BACKUP,
-                state=Operation.SUBMITTED,
+                kind=Operation.Kind.CREATE_BACKUP,
+                state=Operation.State.SUBMITTED,
                 requested_by=owner,
                 backup_wix_id=pending,
             )
@@ -135,8 +135,8 @@ def populate(
             operation_rows.append(
                 Operation(
                     site=site,
-                    kind=Operation.DELETE_BACKUP,
-                    state=Operation.SUBMITTED,
+                    kind=Operation.Kind.DELETE_BACKUP,
+                    state=Operation.State.SUBMITTED,
                     requested_by=owner,
                     backup_wix_id=ready[-1],
                 )
@@ -145,8 +145,8 @@ def populate(
             operation_rows.append(
                 Operation(
                     site=site,
-                    kind=Operation.CREATE_BACKUP,
-                    state=Operation.SUCCEEDED,
+                    kind=Operation.Kind.CREATE_BACKUP,
+                    state=Operation.State.SUCCEEDED,
                     requested_by=owner,
                     backup_wix_id=ready[k % len(ready)] if ready else "",
                     created_at=now - timedelta(days=k + 1),

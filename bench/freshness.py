@@ -57,7 +57,7 @@ class IdealPoller(threading.Thread):
     def run(self) -> None:
         from django.db import connection
 
-        from sites.wix import client_for
+        from sites.wix_clients import client_for
 
         clients = {site.pk: client_for(site) for site in self.sites}
         # A random phase per site, as the engine's cycles have relative to when backups end.
@@ -113,15 +113,15 @@ class Browser(threading.Thread):
             connection.close()
 
     def one_backup(self, session: Any, page_url: str) -> None:
-        from sites import services
+        from sites import engine
         from sites.models import Operation
         from wixemulator import services as emu
 
         # Random durations, so a backup ends anywhere in a poll cycle.
         emu.set_delays(self.site.wix_site_id, backup_seconds=random.uniform(2.0, 6.0))
         # What the "Back up now" button does, then the redirect to the site's page.
-        op = services.operation_request(
-            site=self.site, kind=Operation.CREATE_BACKUP, user=self.owner
+        op = engine.operation_request(
+            site=self.site, kind=Operation.Kind.CREATE_BACKUP, user=self.owner
         )
         page = session.get(page_url, timeout=10)
         page.raise_for_status()

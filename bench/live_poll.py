@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     client.force_login(owner)
     cookie = client.cookies["sessionid"].value
     headers = {"Cookie": f"sessionid={cookie}", "HX-Request": "true"}
-    running = Operation.objects.filter(site=site, state=Operation.SUBMITTED).first()
+    running = Operation.objects.filter(site=site, state=Operation.State.SUBMITTED).first()
     assert running is not None
     pages: dict[str, tuple[str, str]] = {
         "site page": (reverse("sites:site", args=[site.pk]), "site-live"),

@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     from django.urls import reverse
 
     from bench._data import mark_synced, populate
-    from sites import services
+    from sites import engine
 
     report = h.Report("Page speed")
     owner = h.make_owner()
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
             mark_synced([site, *others])  # a stale site's page would ask the worker for a refresh
         for name, path in paths.items():
             if name == AFTER_CHANGE:
-                services.site_touch(site.pk)  # as the engine does when Wix's answer changes
+                engine.site_touch(site.pk)  # as the engine does when Wix's answer changes
             seconds, status, size = timed_get(stack.web_port, path, cookie)
             if status != 200:
                 raise SystemExit(f"{name}: HTTP {status}")

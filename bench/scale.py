@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     from django.conf import settings
     from django.db.models import Count
 
-    from sites import services
+    from sites import engine
     from sites.models import Operation
     from wixemulator.models import EmuRequestLog
 
@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # Baseline: one backup on the idle engine.
     memory: list[h.Memory] = []
-    op = services.operation_request(site=solo, kind=Operation.CREATE_BACKUP, user=owner)
+    op = engine.operation_request(site=solo, kind=Operation.Kind.CREATE_BACKUP, user=owner)
     (op,) = wait_all([op.pk], 60 + backup_seconds, memory)
     solo_latency = (op.finished_at - op.created_at).total_seconds() if op.finished_at else 1e9
 
@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     cpu_before = cpu()
     started = time.monotonic()
     ops = [
-        services.operation_request(site=site, kind=Operation.CREATE_BACKUP, user=owner)
+        engine.operation_request(site=site, kind=Operation.Kind.CREATE_BACKUP, user=owner)
         for site in sites
     ]
     report.note(f"{len(ops)} backups requested in {time.monotonic() - started:.1f} s")
@@ -135,9 +135,9 @@ def main(argv: list[str] | None = None) -> int:
     latencies = [
         (o.finished_at - o.created_at).total_seconds()
         for o in done
-        if o.state == Operation.SUCCEEDED and o.finished_at
+        if o.state == Operation.State.SUCCEEDED and o.finished_at
     ]
-    failed = [o for o in done if o.state != Operation.SUCCEEDED]
+    failed = [o for o in done if o.state != Operation.State.SUCCEEDED]
     statuses = dict(EmuRequestLog.objects.values_list("status").annotate(n=Count("pk")).order_by())
     requests = sum(statuses.values())
     peak_rss = max(m.rss for m in memory)

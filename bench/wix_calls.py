@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     stack = h.Stack("wix_calls", env={"WBM_SYNC_INTERVAL": "3600"}).boot()
     from django.conf import settings
 
-    from sites import services
+    from sites import engine
     from sites.models import Backup, Operation
 
     report = h.Report("Wix calls")
@@ -130,40 +130,43 @@ def main(argv: list[str] | None = None) -> int:
     seed_backups(many_creds.site_id, ready=0, failed=IN_FLIGHT - 1, then_seconds=duration)
     seed_backups(restoring_creds.site_id, ready=1, failed=IN_FLIGHT - 2, then_seconds=duration)
     for site in (many, restoring):
-        services.site_refresh(site_id=site.pk, full=True)  # the seeded backups into the mirror
+        engine.site_refresh(site_id=site.pk, full=True)  # the seeded backups into the mirror
     per_backup_sites = [
         (connect(f"backup of {s:g} s", s)[0], s) for s in sorted({3.0, 6.0, duration})
     ]
 
     stack.start_engine()
     started = datetime.now().astimezone()
-    request = services.operation_request
+    request = engine.operation_request
     ops: dict[str, list[Any]] = {
-        "baseline": [request(site=single, kind=Operation.CREATE_BACKUP, user=owner)],
-        "many": [request(site=many, kind=Operation.CREATE_BACKUP, user=owner)],
+        "baseline": [request(site=single, kind=Operation.Kind.CREATE_BACKUP, user=owner)],
+        "many": [request(site=many, kind=Operation.Kind.CREATE_BACKUP, user=owner)],
         "restoring": [],
     }
     ready = restoring.backups.get(status=Backup.READY).wix_id
     ops["restoring"].append(
-        request(site=restoring, kind=Operation.RESTORE, user=owner, backup_wix_id=ready)
+        request(site=restoring, kind=Operation.Kind.RESTORE, user=owner, backup_wix_id=ready)
     )
-    ops["restoring"].append(request(site=restoring, kind=Operation.CREATE_BACKUP, user=owner))
+    ops["restoring"].append(request(site=restoring, kind=Operation.Kind.CREATE_BACKUP, user=owner))
     for site, key in ((many, "many"), (restoring, "restoring")):
         for backup in site.backups.filter(status=Backup.FAILED):
             ops[key].append(
                 request(
-                    site=site, kind=Operation.DELETE_BACKUP, user=owner, backup_wix_id=backup.wix_id
+                    site=site,
+                    kind=Operation.Kind.DELETE_BACKUP,
+                    user=owner,
+                    backup_wix_id=backup.wix_id,
                 )
             )
     timed = [
-        (request(site=site, kind=Operation.CREATE_BACKUP, user=owner), seconds)
+        (request(site=site, kind=Operation.Kind.CREATE_BACKUP, user=owner), seconds)
         for site, seconds in per_backup_sites
     ]
     assert len(ops["many"]) == len(ops["restoring"]) == IN_FLIGHT
     everything = [op.pk for group in ops.values() for op in group] + [op.pk for op, _ in timed]
     finished = {op.pk: op for op in wait_finished(everything, timeout=duration * 4 + 120)}
     ended = datetime.now().astimezone()
-    failed = [op for op in finished.values() if op.state != Operation.SUCCEEDED]
+    failed = [op for op in finished.values() if op.state != Operation.State.SUCCEEDED]
     for op in failed:
         report.note(f"operation {op.kind} failed: {op.error}")
 
@@ -225,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
             baseline=needed,
             baseline_name="polls its duration needs",
             target=f"at most 2 + {needed}",
-            ok=calls <= 2 + needed and done.state == Operation.SUCCEEDED,
+            ok=calls <= 2 + needed and done.state == Operation.State.SUCCEEDED,
         )
     if failed:
         report.figure("operations that failed", len(failed), digits=0, target="0", ok=False)

@@ -1,4 +1,4 @@
-"""The admin: for looking, not for changing. Changes go through the services (and the dashboard),
+"""The admin: for looking, not for changing. Changes go through the engine (and the dashboard),
 so the admin shows the mirror, operations and activity read-only and never shows a stored key.
 """
 

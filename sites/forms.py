@@ -1,4 +1,4 @@
-"""Forms of the owner's pages. They check input only; what Wix thinks is the services' business."""
+"""Forms of the owner's pages. They check input only; what Wix thinks is the engine's business."""
 
 import uuid
 import zoneinfo
@@ -10,7 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.validators import RegexValidator
 
 from .models import Backup, Operation, Site
-from .wix import allowed_base_urls
+from .wix_clients import allowed_base_urls
 
 # Wix keys are long opaque ASCII strings; anything else (spaces, line breaks, curly quotes from a
 # copy out of a document) would only fail later, in an HTTP header.
@@ -111,7 +111,7 @@ class ConnectForm(forms.Form):
         return data
 
     def connect_kwargs(self) -> dict[str, str]:
-        """The arguments of services.site_connect (one kind of credential only)."""
+        """The arguments of connections.site_connect (one kind of credential only)."""
         data = self.cleaned_data
         by_app = data.get("auth") == Site.APP
         return {
@@ -157,11 +157,11 @@ class RestoreForm(forms.Form):
     @property
     def kind(self) -> str:
         chosen = set(self.cleaned_data["collections"])
-        return Operation.RESTORE if chosen == self.all_ids else Operation.RESTORE_PARTIAL
+        return Operation.Kind.RESTORE if chosen == self.all_ids else Operation.Kind.RESTORE_PARTIAL
 
     @property
     def chosen(self) -> list[str]:
-        return [] if self.kind == Operation.RESTORE else list(self.cleaned_data["collections"])
+        return [] if self.kind == Operation.Kind.RESTORE else list(self.cleaned_data["collections"])
 
 
 def _zone_choices() -> list[tuple[str, str]]:

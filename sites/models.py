@@ -1,6 +1,7 @@
 """Connected sites, the mirror of their backups and restorations, operations and the audit trail.
 
-Models hold data and pure behaviour only; every change goes through sites/services.py.
+Models hold data and pure behaviour only; every change goes through the engine (sites/engine/) or
+sites/connections.py, and every policy decision is in sites/rules.py.
 """
 
 import uuid
@@ -10,8 +11,6 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-
-ON_DEMAND_SLOTS = 3
 
 
 class Site(models.Model):
@@ -41,7 +40,7 @@ class Site(models.Model):
     # One refresh of a site at a time: whoever refreshes holds the site until then (a crashed
     # worker's hold simply expires).
     refresh_claimed_until = models.DateTimeField(null=True, blank=True)
-    # Moves (services.site_touch) whenever anything the owner's pages show of this site changes:
+    # Moves (engine.site_touch) whenever anything the owner's pages show of this site changes:
     # its mirror, operations, activity or sync problem; not when a sync only confirms what we
     # had. An open page's poll compares it first and answers 204 with one query, and rendered
     # fragments are cached under it. A counter, not a time: it never collides or goes backwards
@@ -58,7 +57,7 @@ class Site(models.Model):
         return self.name
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        # `version` only moves forward, in the database (services.site_touch): saving an instance
+        # `version` only moves forward, in the database (engine.site_touch): saving an instance
         # read before a touch must not set it back, or pages would take what they kept for the
         # older version as current.
         if not self._state.adding and kwargs.get("update_fields") is None:
@@ -164,29 +163,25 @@ class Restoration(models.Model):
 class Operation(models.Model):
     """What a person asked for, kept from the click until Wix's final answer."""
 
-    CREATE_BACKUP = "create_backup"
-    RESTORE = "restore"
-    RESTORE_PARTIAL = "restore_partial"
-    DELETE_BACKUP = "delete_backup"
-    KINDS = [
-        (CREATE_BACKUP, "Back up"),
-        (RESTORE, "Restore all collections"),
-        (RESTORE_PARTIAL, "Restore chosen collections"),
-        (DELETE_BACKUP, "Delete backup"),
-    ]
-    QUEUED, SUBMITTED, SUCCEEDED, FAILED = "queued", "submitted", "succeeded", "failed"
-    STATES = [
-        (QUEUED, "Queued"),
-        (SUBMITTED, "Sent to Wix"),
-        (SUCCEEDED, "Succeeded"),
-        (FAILED, "Failed"),
-    ]
-    RUNNING = (QUEUED, SUBMITTED)
+    class Kind(models.TextChoices):
+        CREATE_BACKUP = "create_backup", "Back up"
+        RESTORE = "restore", "Restore all collections"
+        RESTORE_PARTIAL = "restore_partial", "Restore chosen collections"
+        DELETE_BACKUP = "delete_backup", "Delete backup"
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SUBMITTED = "submitted", "Sent to Wix"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    RUNNING = (State.QUEUED, State.SUBMITTED)
+    RESTORES = (Kind.RESTORE, Kind.RESTORE_PARTIAL)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4)
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="operations")
-    kind = models.CharField(max_length=20, choices=KINDS)
-    state = models.CharField(max_length=10, choices=STATES, default=QUEUED)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
@@ -204,15 +199,17 @@ class Operation(models.Model):
     # When a submit attempt last began: after an ambiguous failure, a backup or restoration Wix
     # made since then is adopted instead of making another.
     attempt_started_at = models.DateTimeField(null=True, blank=True)
-    # When the sweeper should next look at this operation (submit or poll).
-    next_poll_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
-    # A worker talking to Wix about this operation holds it until then.
+    # When the sweeper next hands this operation to a worker: to submit it while QUEUED, to poll
+    # Wix for it while SUBMITTED; None once finished. Only a time, never a lease (claimed_until).
+    due_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
+    # A worker talking to Wix about this operation holds it until then (a crashed worker's hold
+    # simply expires).
     claimed_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [
-            models.Index(fields=["state", "next_poll_at"], name="operation_due"),
+            models.Index(fields=["state", "due_at"], name="operation_due"),
             models.Index(fields=["site", "state"], name="operation_site_state"),
         ]
 
@@ -221,11 +218,11 @@ class Operation(models.Model):
 
     @property
     def is_finished(self) -> bool:
-        return self.state in (self.SUCCEEDED, self.FAILED)
+        return self.state in (self.State.SUCCEEDED, self.State.FAILED)
 
     @property
     def is_restore(self) -> bool:
-        return self.kind in (self.RESTORE, self.RESTORE_PARTIAL)
+        return self.kind in self.RESTORES
 
     def age(self, now: datetime) -> float:
         return (now - self.created_at).total_seconds()

@@ -13,8 +13,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
 
-from sites import services
+from sites.engine import operation_request
 from sites.models import Operation, Site
+from tests.factories import connect_emulated_store
 from wixemulator import services as emu
 
 from .processes import CeleryProcess, RedisServer, wait_for
@@ -77,7 +78,7 @@ POLL = 1.0
 
 
 @dataclass
-class Engine:
+class Workers:
     redis: RedisServer
     worker: CeleryProcess
     beat: CeleryProcess
@@ -89,7 +90,7 @@ class Engine:
 
 
 @pytest.fixture
-def engine(redis_server, live_server, transactional_db, settings) -> Iterator[Engine]:
+def workers(redis_server, live_server, transactional_db, settings) -> Iterator[Workers]:
     if redis_server is None:
         pytest.skip("redis-server is not installed (scripts/services ensure installs it)")
     if connection.vendor != "postgresql":
@@ -114,7 +115,7 @@ def engine(redis_server, live_server, transactional_db, settings) -> Iterator[En
     }
     redis_server.flush()  # nothing left over from tests that enqueued without a worker
     workdir = tempfile.mkdtemp(prefix="wbm-engine-")
-    running = Engine(
+    running = Workers(
         redis=redis_server,
         worker=CeleryProcess("worker", env, workdir),
         beat=CeleryProcess("beat", env, workdir),
@@ -134,25 +135,11 @@ def owner(transactional_db):
 
 
 @pytest.fixture
-def connect(engine, owner):
+def connect(workers, owner):
     """Connect a fresh emulated store the way the product does (credentials checked live)."""
 
     def make(name: str = "Store", **delays: float) -> tuple[Site, emu.SiteCredentials]:
-        creds = emu.create_site(name=name, demo_data=True)
-        emu.set_delays(
-            creds.site_id,
-            backup_seconds=delays.get("backup", 1.0),
-            restore_seconds=delays.get("restore", 1.0),
-            delete_seconds=delays.get("delete", 0.5),
-        )
-        site = services.site_connect(
-            owner=owner,
-            name=name,
-            wix_site_id=creds.site_id,
-            api_key=creds.api_key,
-            api_base_url=engine.base_url,
-        )
-        return site, creds
+        return connect_emulated_store(owner, workers.base_url, name=name, **delays)
 
     return make
 
@@ -169,7 +156,7 @@ def wait_finished(operations: list[Operation], timeout: float = 120) -> list[Ope
 
 def ready_backup(site: Site, owner) -> str:
     """Back up through the engine and return the READY backup's Wix id."""
-    op = services.operation_request(site=site, kind=Operation.CREATE_BACKUP, user=owner)
+    op = operation_request(site=site, kind=Operation.Kind.CREATE_BACKUP, user=owner)
     (op,) = wait_finished([op])
-    assert op.state == Operation.SUCCEEDED, op.error
+    assert op.state == Operation.State.SUCCEEDED, op.error
     return op.backup_wix_id

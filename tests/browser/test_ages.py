@@ -17,8 +17,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from sites.models import Backup
-
-from ..sites.conftest import make_backup, make_site
+from tests.factories import make_backup, make_site
 
 NBSP = "\u00a0"
 

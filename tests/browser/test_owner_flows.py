@@ -29,7 +29,7 @@ def sign_in(page: Page, username: str = "owner", password: str = PASSWORD) -> No
 
 
 def test_owner_connects_a_site_backs_up_restores_and_deletes_watching_it_live(
-    engine, owner, page: Page, staff_page: Page
+    workers, owner, page: Page, staff_page: Page
 ):
     creds = emu.create_site(name="Candle Shop", demo_data=True)
     emu.set_delays(creds.site_id, backup_seconds=4, restore_seconds=2, delete_seconds=0.5)
@@ -116,7 +116,9 @@ def test_with_all_slots_used_back_up_now_names_the_backup_wix_would_delete(
     tokyo = timezone.localtime(oldest.requested_at, zoneinfo.ZoneInfo("Asia/Tokyo"))
     when = f"{tokyo.day} {tokyo:%b %Y, %H:%M}"
     expect(page.get_by_role("alert")).to_contain_text(f"deletes the on-demand backup of {when}")
-    assert site.operations.filter(kind=Operation.CREATE_BACKUP).count() == 3  # nothing sent yet
+    assert (
+        site.operations.filter(kind=Operation.Kind.CREATE_BACKUP).count() == 3
+    )  # nothing sent yet
 
     # Confirmed: Wix makes the backup and deletes the named one. While the tab is hidden the
     # page stops polling, and catches up as soon as it is shown again.

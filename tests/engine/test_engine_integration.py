@@ -7,7 +7,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from sites import services
+from sites import engine
 from sites.models import Backup, Operation, Restoration
 from wixemulator import services as emu
 from wixemulator.models import EmuBackup, EmuItem, EmuRequestLog
@@ -34,7 +34,7 @@ def set_stock(site_id: str, value: int) -> None:
 
 
 def request(site, kind, owner, **kwargs) -> Operation:
-    return services.operation_request(site=site, kind=kind, user=owner, **kwargs)
+    return engine.operation_request(site=site, kind=kind, user=owner, **kwargs)
 
 
 def test_forty_operations_on_five_sites_end_right_with_one_list_call_per_site_per_poll(
@@ -55,13 +55,13 @@ def test_forty_operations_on_five_sites_end_right_with_one_list_call_per_site_pe
     for site, _ in sites:
         first, second, third = backups[site.pk]
         batch += [
-            request(site, Operation.RESTORE, owner, backup_wix_id=third),
-            request(site, Operation.DELETE_BACKUP, owner, backup_wix_id=first),
-            request(site, Operation.DELETE_BACKUP, owner, backup_wix_id=second),
-            request(site, Operation.CREATE_BACKUP, owner),
+            request(site, Operation.Kind.RESTORE, owner, backup_wix_id=third),
+            request(site, Operation.Kind.DELETE_BACKUP, owner, backup_wix_id=first),
+            request(site, Operation.Kind.DELETE_BACKUP, owner, backup_wix_id=second),
+            request(site, Operation.Kind.CREATE_BACKUP, owner),
         ]
     finished = wait_finished(batch)
-    assert [op.error for op in finished if op.state != Operation.SUCCEEDED] == []
+    assert [op.error for op in finished if op.state != Operation.State.SUCCEEDED] == []
     for _, creds in sites:
         assert stock(creds.site_id) == originals[creds.site_id]  # the restore brought it back
 
@@ -71,7 +71,7 @@ def test_forty_operations_on_five_sites_end_right_with_one_list_call_per_site_pe
     partial = [
         request(
             site,
-            Operation.RESTORE_PARTIAL,
+            Operation.Kind.RESTORE_PARTIAL,
             owner,
             backup_wix_id=backups[site.pk][2],
             collections=[
@@ -84,7 +84,7 @@ def test_forty_operations_on_five_sites_end_right_with_one_list_call_per_site_pe
         for site, _ in sites
     ]
     finished = wait_finished(partial)
-    assert {op.state for op in finished} == {Operation.SUCCEEDED}
+    assert {op.state for op in finished} == {Operation.State.SUCCEEDED}
 
     assert Operation.objects.count() == 40
     for site, creds in sites:
@@ -133,10 +133,12 @@ def test_with_a_fifth_of_requests_failing_every_operation_ends_right_and_none_tw
     made = {site.pk: [ready_backup(site, owner) for _ in range(3)] for site, _ in sites}
     ops = []
     for site, _ in sites:
-        ops.append(request(site, Operation.RESTORE, owner, backup_wix_id=made[site.pk][1]))
-        ops.append(request(site, Operation.DELETE_BACKUP, owner, backup_wix_id=made[site.pk][0]))
+        ops.append(request(site, Operation.Kind.RESTORE, owner, backup_wix_id=made[site.pk][1]))
+        ops.append(
+            request(site, Operation.Kind.DELETE_BACKUP, owner, backup_wix_id=made[site.pk][0])
+        )
     finished = wait_finished(ops, timeout=180)
-    assert [op.error for op in finished if op.state != Operation.SUCCEEDED] == []
+    assert [op.error for op in finished if op.state != Operation.State.SUCCEEDED] == []
 
     for site, creds in sites:
         on_demand = EmuBackup.objects.filter(site_id=creds.site_id, type="ON_DEMAND")
@@ -149,23 +151,23 @@ def test_with_a_fifth_of_requests_failing_every_operation_ends_right_and_none_tw
 
 
 def test_a_worker_killed_mid_operation_then_restarted_finishes_every_operation(
-    engine, connect, owner
+    workers, connect, owner
 ):
     sites = [connect(f"Crash {n}", backup=2.0) for n in range(3)]
     for _, creds in sites:
         # Slow answers keep the worker inside Wix calls when it dies.
         emu.set_faults(creds.site_id, delay_rate=1.0, delay_seconds=1.0, count=1)
-    ops = [request(site, Operation.CREATE_BACKUP, owner) for site, _ in sites]
+    ops = [request(site, Operation.Kind.CREATE_BACKUP, owner) for site, _ in sites]
     wait_for(
         lambda: EmuBackup.objects.filter(site_id__in=[c.site_id for _, c in sites]).exists(),
         30,
         what="a create to reach the emulator",
     )
-    engine.worker.kill()
-    engine.worker.start()
+    workers.worker.kill()
+    workers.worker.start()
 
     finished = wait_finished(ops)
-    assert [op.error for op in finished if op.state != Operation.SUCCEEDED] == []
+    assert [op.error for op in finished if op.state != Operation.State.SUCCEEDED] == []
     for op, (_, creds) in zip(sorted(finished, key=lambda o: o.site.name), sites, strict=True):
         made = EmuBackup.objects.filter(site_id=creds.site_id)
         assert made.count() == 1  # adopted after the crash, not made again
@@ -173,22 +175,22 @@ def test_a_worker_killed_mid_operation_then_restarted_finishes_every_operation(
 
 
 def test_redis_down_when_the_owner_clicks_keeps_the_operation_and_completes_after(
-    engine, connect, owner
+    workers, connect, owner
 ):
     site, creds = connect("Outage")
-    engine.redis.stop()
+    workers.redis.stop()
 
-    op = request(site, Operation.CREATE_BACKUP, owner)
+    op = request(site, Operation.Kind.CREATE_BACKUP, owner)
     op.refresh_from_db()
-    assert op.state == Operation.QUEUED  # kept, although the broker is down
+    assert op.state == Operation.State.QUEUED  # kept, although the broker is down
 
-    engine.redis.start()
+    workers.redis.start()
     (op,) = wait_finished([op], timeout=120)
-    assert op.state == Operation.SUCCEEDED, op.error
+    assert op.state == Operation.State.SUCCEEDED, op.error
     assert EmuBackup.objects.filter(site_id=creds.site_id).count() == 1
 
 
-def test_backup_site_command_waits_for_ready_or_fails_with_the_reason(engine, connect, owner):
+def test_backup_site_command_waits_for_ready_or_fails_with_the_reason(workers, connect, owner):
     site, creds = connect("Scripted")
     out = StringIO()
     call_command("backup_site", site.wix_site_id, "--wait", "--timeout", "120", stdout=out)

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from sites import crypto, services
+from sites import connections, crypto, engine
 from sites.models import Activity, Backup, Operation, Site
 from wixemulator import services as emu
 from wixemulator.models import EmuBackup, EmuRequestLog, EmuRestoration
@@ -22,19 +22,19 @@ def advance(creds, seconds=61):
 
 def drive(op: Operation) -> Operation:
     """What the worker does: submit, then refresh the site."""
-    services.operation_submit(operation_id=op.pk)
-    services.site_refresh(site_id=op.site_id)
+    engine.operation_submit(operation_id=op.pk)
+    engine.site_refresh(site_id=op.site_id)
     op.refresh_from_db()
     return op
 
 
 def ready_backup(site, owner, creds) -> Backup:
-    op = services.operation_request(site=site, kind=Operation.CREATE_BACKUP, user=owner)
-    services.operation_submit(operation_id=op.pk)
+    op = engine.operation_request(site=site, kind=Operation.Kind.CREATE_BACKUP, user=owner)
+    engine.operation_submit(operation_id=op.pk)
     advance(creds)
-    services.site_refresh(site_id=site.pk)
+    engine.site_refresh(site_id=site.pk)
     op.refresh_from_db()
-    assert op.state == Operation.SUCCEEDED
+    assert op.state == Operation.State.SUCCEEDED
     return site.backups.get(wix_id=op.backup_wix_id)
 
 
@@ -59,8 +59,8 @@ def test_connect_refuses_bad_credentials_in_plain_words_and_keeps_nothing(
     settings.WIX_ALLOWED_BASE_URLS = [emulator_url]
     creds = emu.create_site(name="Shop")
     fields = {"wix_site_id": creds.site_id, "api_key": creds.api_key, **change}
-    with pytest.raises(services.ConnectionProblem, match=message):
-        services.site_connect(owner=owner, name="Shop", api_base_url=emulator_url, **fields)
+    with pytest.raises(connections.ConnectionProblem, match=message):
+        connections.site_connect(owner=owner, name="Shop", api_base_url=emulator_url, **fields)
     assert not Site.objects.exists()
 
 
@@ -68,8 +68,8 @@ def test_connect_refuses_a_key_without_manage_data_backups(emulator_url, setting
     settings.WIX_ALLOWED_BASE_URLS = [emulator_url]
     creds = emu.create_site(name="Shop")
     weak = emu.add_api_key(creds.site_id, can_manage_backups=False)
-    with pytest.raises(services.ConnectionProblem, match="Manage Data Backups"):
-        services.site_connect(
+    with pytest.raises(connections.ConnectionProblem, match="Manage Data Backups"):
+        connections.site_connect(
             owner=owner,
             name="S",
             wix_site_id=creds.site_id,
@@ -81,8 +81,8 @@ def test_connect_refuses_a_key_without_manage_data_backups(emulator_url, setting
 def test_connect_refuses_a_base_url_outside_the_allowed_list(emulator_url, settings, owner):
     settings.WIX_ALLOWED_BASE_URLS = ["https://www.wixapis.com"]
     creds = emu.create_site(name="Shop")
-    with pytest.raises(services.ConnectionProblem, match="not allowed"):
-        services.site_connect(
+    with pytest.raises(connections.ConnectionProblem, match="not allowed"):
+        connections.site_connect(
             owner=owner,
             name="S",
             wix_site_id=creds.site_id,
@@ -94,8 +94,8 @@ def test_connect_refuses_a_base_url_outside_the_allowed_list(emulator_url, setti
 
 def test_connect_says_when_wix_cannot_be_reached(settings, owner, transactional_db):
     settings.WIX_ALLOWED_BASE_URLS = ["http://127.0.0.1:9/sandbox"]
-    with pytest.raises(services.ConnectionProblem, match="could not be reached"):
-        services.site_connect(
+    with pytest.raises(connections.ConnectionProblem, match="could not be reached"):
+        connections.site_connect(
             owner=owner,
             name="S",
             wix_site_id="x",
@@ -106,23 +106,23 @@ def test_connect_says_when_wix_cannot_be_reached(settings, owner, transactional_
 
 def test_a_backup_goes_queued_submitted_succeeded_and_is_mirrored(store, owner):
     site, creds = store
-    op = services.operation_request(site=site, kind=Operation.CREATE_BACKUP, user=owner)
-    assert op.state == Operation.QUEUED
+    op = engine.operation_request(site=site, kind=Operation.Kind.CREATE_BACKUP, user=owner)
+    assert op.state == Operation.State.QUEUED
 
-    services.operation_submit(operation_id=op.pk)
+    engine.operation_submit(operation_id=op.pk)
     op.refresh_from_db()
-    assert op.state == Operation.SUBMITTED
+    assert op.state == Operation.State.SUBMITTED
     assert site.backups.get(wix_id=op.backup_wix_id).status == Backup.PENDING
 
-    services.site_refresh(site_id=site.pk)
+    engine.site_refresh(site_id=site.pk)
     op.refresh_from_db()
-    assert op.state == Operation.SUBMITTED  # Wix is still working
-    assert op.next_poll_at > timezone.now()
+    assert op.state == Operation.State.SUBMITTED  # Wix is still working
+    assert op.due_at > timezone.now()
 
     advance(creds)
-    services.site_refresh(site_id=site.pk)
+    engine.site_refresh(site_id=site.pk)
     op.refresh_from_db()
-    assert op.state == Operation.SUCCEEDED
+    assert op.state == Operation.State.SUCCEEDED
     backup = site.backups.get(wix_id=op.backup_wix_id)
     assert backup.status == Backup.READY
     assert backup.size_in_bytes > 0
@@ -135,24 +135,24 @@ def test_a_backup_goes_queued_submitted_succeeded_and_is_mirrored(store, owner):
 
 def test_submitting_twice_sends_once(store, owner):
     site, _ = store
-    op = services.operation_request(site=site, kind=Operation.CREATE_BACKUP, user=owner)
-    services.operation_submit(operation_id=op.pk)
-    services.operation_submit(operation_id=op.pk)  # a redelivered task
+    op = engine.operation_request(site=site, kind=Operation.Kind.CREATE_BACKUP, user=owner)
+    engine.operation_submit(operation_id=op.pk)
+    engine.operation_submit(operation_id=op.pk)  # a redelivered task
     assert EmuBackup.objects.count() == 1
 
 
 def test_a_repeated_click_returns_the_running_operation(store, owner):
     site, creds = store
-    first = services.operation_request(site=site, kind=Operation.CREATE_BACKUP, user=owner)
-    again = services.operation_request(site=site, kind=Operation.CREATE_BACKUP, user=owner)
+    first = engine.operation_request(site=site, kind=Operation.Kind.CREATE_BACKUP, user=owner)
+    again = engine.operation_request(site=site, kind=Operation.Kind.CREATE_BACKUP, user=owner)
     assert again.pk == first.pk
     backup = ready_backup(site, owner, creds)
-    restore = services.operation_request(
-        site=site, kind=Operation.RESTORE, user=owner, backup_wix_id=backup.wix_id
+    restore = engine.operation_request(
+        site=site, kind=Operation.Kind.RESTORE, user=owner, backup_wix_id=backup.wix_id
     )
     assert (
-        services.operation_request(
-            site=site, kind=Operation.RESTORE, user=owner, backup_wix_id=backup.wix_id
+        engine.operation_request(
+            site=site, kind=Operation.Kind.RESTORE, user=owner, backup_wix_id=backup.wix_id
         ).pk
         == restore.pk
     )
@@ -160,23 +160,23 @@ def test_a_repeated_click_returns_the_running_operation(store, owner):
 
 def test_it_refuses_restore_of_a_pending_backup(store, owner):
     site, _ = store
-    op = drive(services.operation_request(site=site, kind=Operation.CREATE_BACKUP, user=owner))
-    with pytest.raises(services.OperationRefused, match="Only a READY backup"):
-        services.operation_request(
-            site=site, kind=Operation.RESTORE, user=owner, backup_wix_id=op.backup_wix_id
+    op = drive(engine.operation_request(site=site, kind=Operation.Kind.CREATE_BACKUP, user=owner))
+    with pytest.raises(engine.OperationRefused, match="still being made; it can be restored"):
+        engine.operation_request(
+            site=site, kind=Operation.Kind.RESTORE, user=owner, backup_wix_id=op.backup_wix_id
         )
 
 
 def test_it_refuses_a_second_restore_while_one_runs(store, owner):
     site, creds = store
     backup = ready_backup(site, owner, creds)
-    services.operation_request(
-        site=site, kind=Operation.RESTORE, user=owner, backup_wix_id=backup.wix_id
+    engine.operation_request(
+        site=site, kind=Operation.Kind.RESTORE, user=owner, backup_wix_id=backup.wix_id
     )
-    with pytest.raises(services.OperationRefused, match="already running"):
-        services.operation_request(
+    with pytest.raises(engine.OperationRefused, match="already running"):
+        engine.operation_request(
             site=site,
-            kind=Operation.RESTORE_PARTIAL,
+            kind=Operation.Kind.RESTORE_PARTIAL,
             user=owner,
             backup_wix_id=backup.wix_id,
             collections=["Products"],
@@ -186,17 +186,22 @@ def test_it_refuses_a_second_restore_while_one_runs(store, owner):
 def test_it_refuses_to_delete_a_backup_a_running_restore_uses_or_a_pending_one(store, owner):
     site, creds = store
     backup = ready_backup(site, owner, creds)
-    services.operation_request(
-        site=site, kind=Operation.RESTORE, user=owner, backup_wix_id=backup.wix_id
+    engine.operation_request(
+        site=site, kind=Operation.Kind.RESTORE, user=owner, backup_wix_id=backup.wix_id
     )
-    with pytest.raises(services.OperationRefused, match="running restore uses"):
-        services.operation_request(
-            site=site, kind=Operation.DELETE_BACKUP, user=owner, backup_wix_id=backup.wix_id
+    with pytest.raises(engine.OperationRefused, match="A restore from this backup is running"):
+        engine.operation_request(
+            site=site, kind=Operation.Kind.DELETE_BACKUP, user=owner, backup_wix_id=backup.wix_id
         )
-    pending = drive(services.operation_request(site=site, kind=Operation.CREATE_BACKUP, user=owner))
-    with pytest.raises(services.OperationRefused, match="still being made"):
-        services.operation_request(
-            site=site, kind=Operation.DELETE_BACKUP, user=owner, backup_wix_id=pending.backup_wix_id
+    pending = drive(
+        engine.operation_request(site=site, kind=Operation.Kind.CREATE_BACKUP, user=owner)
+    )
+    with pytest.raises(engine.OperationRefused, match="still being made"):
+        engine.operation_request(
+            site=site,
+            kind=Operation.Kind.DELETE_BACKUP,
+            user=owner,
+            backup_wix_id=pending.backup_wix_id,
         )
 
 
@@ -207,10 +212,10 @@ def test_it_refuses_to_delete_a_backup_a_running_restore_uses_or_a_pending_one(s
 def test_it_refuses_bad_collection_choices(store, owner, collections, message):
     site, creds = store
     backup = ready_backup(site, owner, creds)
-    with pytest.raises(services.OperationRefused, match=message):
-        services.operation_request(
+    with pytest.raises(engine.OperationRefused, match=message):
+        engine.operation_request(
             site=site,
-            kind=Operation.RESTORE_PARTIAL,
+            kind=Operation.Kind.RESTORE_PARTIAL,
             user=owner,
             backup_wix_id=backup.wix_id,
             collections=collections,
@@ -219,9 +224,9 @@ def test_it_refuses_bad_collection_choices(store, owner, collections, message):
 
 def test_it_refuses_unknown_backups(store, owner):
     site, _ = store
-    with pytest.raises(services.OperationRefused, match=r"not \(or no longer\) listed"):
-        services.operation_request(
-            site=site, kind=Operation.RESTORE, user=owner, backup_wix_id="nope"
+    with pytest.raises(engine.OperationRefused, match=r"not \(or no longer\) listed"):
+        engine.operation_request(
+            site=site, kind=Operation.Kind.RESTORE, user=owner, backup_wix_id="nope"
         )
     assert not Operation.objects.exists()
 
@@ -229,32 +234,32 @@ def test_it_refuses_unknown_backups(store, owner):
 def test_partial_restore_and_delete_reach_their_final_states(store, owner):
     site, creds = store
     backup = ready_backup(site, owner, creds)
-    op = services.operation_request(
+    op = engine.operation_request(
         site=site,
-        kind=Operation.RESTORE_PARTIAL,
+        kind=Operation.Kind.RESTORE_PARTIAL,
         user=owner,
         backup_wix_id=backup.wix_id,
         collections=["Products"],
     )
     drive(op)
     advance(creds)
-    services.site_refresh(site_id=site.pk)
+    engine.site_refresh(site_id=site.pk)
     op.refresh_from_db()
-    assert op.state == Operation.SUCCEEDED
+    assert op.state == Operation.State.SUCCEEDED
     assert EmuRestoration.objects.get().restoration_collections == [
         {"dataCollectionId": "Products"}
     ]
 
     delete = drive(
-        services.operation_request(
-            site=site, kind=Operation.DELETE_BACKUP, user=owner, backup_wix_id=backup.wix_id
+        engine.operation_request(
+            site=site, kind=Operation.Kind.DELETE_BACKUP, user=owner, backup_wix_id=backup.wix_id
         )
     )
-    assert delete.state == Operation.SUBMITTED
+    assert delete.state == Operation.State.SUBMITTED
     advance(creds)
-    services.site_refresh(site_id=site.pk)
+    engine.site_refresh(site_id=site.pk)
     delete.refresh_from_db()
-    assert delete.state == Operation.SUCCEEDED
+    assert delete.state == Operation.State.SUCCEEDED
     assert site.backups.get(wix_id=backup.wix_id).status == Backup.DELETED
 
 
@@ -266,16 +271,16 @@ def test_a_create_whose_answer_was_lost_is_adopted_not_made_again(store, owner, 
         emu.set_faults(creds.site_id, drop_rate=1.0, count=1)
     else:
         emu.set_faults(creds.site_id, delay_rate=1.0, delay_seconds=1.5, count=1)
-    op = services.operation_request(site=site, kind=Operation.CREATE_BACKUP, user=owner)
-    services.operation_submit(operation_id=op.pk)
+    op = engine.operation_request(site=site, kind=Operation.Kind.CREATE_BACKUP, user=owner)
+    engine.operation_submit(operation_id=op.pk)
     op.refresh_from_db()
-    assert op.state == Operation.QUEUED  # ambiguous: kept for another attempt
+    assert op.state == Operation.State.QUEUED  # ambiguous: kept for another attempt
     assert "trying again" in op.error
 
-    Operation.objects.filter(pk=op.pk).update(next_poll_at=timezone.now())
-    services.operation_submit(operation_id=op.pk)
+    Operation.objects.filter(pk=op.pk).update(due_at=timezone.now())
+    engine.operation_submit(operation_id=op.pk)
     op.refresh_from_db()
-    assert op.state == Operation.SUBMITTED
+    assert op.state == Operation.State.SUBMITTED
     made = EmuBackup.objects.get()  # one backup: the lost one, adopted
     assert op.backup_wix_id == str(made.id)
 
@@ -284,25 +289,25 @@ def test_a_restore_whose_answer_was_lost_is_adopted_not_started_again(store, own
     site, creds = store
     backup = ready_backup(site, owner, creds)
     emu.set_faults(creds.site_id, drop_rate=1.0, count=1)
-    op = services.operation_request(
-        site=site, kind=Operation.RESTORE, user=owner, backup_wix_id=backup.wix_id
+    op = engine.operation_request(
+        site=site, kind=Operation.Kind.RESTORE, user=owner, backup_wix_id=backup.wix_id
     )
-    services.operation_submit(operation_id=op.pk)
-    services.operation_submit(operation_id=op.pk)  # the retry, once the backoff is due
-    Operation.objects.filter(pk=op.pk).update(next_poll_at=timezone.now())
-    services.operation_submit(operation_id=op.pk)
+    engine.operation_submit(operation_id=op.pk)
+    engine.operation_submit(operation_id=op.pk)  # the retry, once the backoff is due
+    Operation.objects.filter(pk=op.pk).update(due_at=timezone.now())
+    engine.operation_submit(operation_id=op.pk)
     op.refresh_from_db()
-    assert op.state == Operation.SUBMITTED
+    assert op.state == Operation.State.SUBMITTED
     assert op.restoration_wix_id == str(EmuRestoration.objects.get().id)
 
 
 def test_a_rejected_key_fails_the_operation_in_plain_words_and_flags_the_site(store, owner):
     site, _ = store
     Site.objects.filter(pk=site.pk).update(secret_encrypted=crypto.encrypt("IST.revoked"))
-    op = services.operation_request(site=site, kind=Operation.CREATE_BACKUP, user=owner)
-    services.operation_submit(operation_id=op.pk)
+    op = engine.operation_request(site=site, kind=Operation.Kind.CREATE_BACKUP, user=owner)
+    engine.operation_submit(operation_id=op.pk)
     op.refresh_from_db()
-    assert op.state == Operation.FAILED
+    assert op.state == Operation.State.FAILED
     assert op.error.startswith("Wix rejected the API key")
     site.refresh_from_db()
     assert site.credentials_rejected
@@ -314,50 +319,50 @@ def test_transient_errors_are_retried_with_backoff_then_given_up(store, owner, s
     site, creds = store
     settings.WBM_MAX_SUBMIT_ATTEMPTS = 2
     emu.set_faults(creds.site_id, error_rate=1.0)
-    op = services.operation_request(site=site, kind=Operation.CREATE_BACKUP, user=owner)
-    services.operation_submit(operation_id=op.pk)
+    op = engine.operation_request(site=site, kind=Operation.Kind.CREATE_BACKUP, user=owner)
+    engine.operation_submit(operation_id=op.pk)
     op.refresh_from_db()
-    assert op.state == Operation.QUEUED
-    assert op.next_poll_at > timezone.now()
-    Operation.objects.filter(pk=op.pk).update(next_poll_at=timezone.now())
-    services.operation_submit(operation_id=op.pk)
+    assert op.state == Operation.State.QUEUED
+    assert op.due_at > timezone.now()
+    Operation.objects.filter(pk=op.pk).update(due_at=timezone.now())
+    engine.operation_submit(operation_id=op.pk)
     op.refresh_from_db()
-    assert op.state == Operation.FAILED
+    assert op.state == Operation.State.FAILED
     assert op.error.startswith("Gave up after 2 attempts: Wix had a temporary problem")
     assert not EmuBackup.objects.exists()
 
 
 def test_an_operation_wix_never_finishes_fails_after_the_deadline(store, owner, settings):
     site, _ = store
-    op = drive(services.operation_request(site=site, kind=Operation.CREATE_BACKUP, user=owner))
-    assert op.state == Operation.SUBMITTED
+    op = drive(engine.operation_request(site=site, kind=Operation.Kind.CREATE_BACKUP, user=owner))
+    assert op.state == Operation.State.SUBMITTED
     Operation.objects.filter(pk=op.pk).update(created_at=timezone.now() - timedelta(hours=7))
-    services.site_refresh(site_id=site.pk)
+    engine.site_refresh(site_id=site.pk)
     op.refresh_from_db()
-    assert op.state == Operation.FAILED
+    assert op.state == Operation.State.FAILED
     assert "had not finished after 6 hours" in op.error
 
 
 def test_polls_back_off_for_long_running_work(settings):
     settings.WBM_POLL_INTERVAL = 2
     settings.WBM_POLL_MAX_INTERVAL = 60
-    assert services.poll_delay(5) == timedelta(seconds=2)
-    assert services.poll_delay(300) == timedelta(seconds=30)
-    assert services.poll_delay(5000) == timedelta(seconds=60)
+    assert engine.poll_delay(5) == timedelta(seconds=2)
+    assert engine.poll_delay(300) == timedelta(seconds=30)
+    assert engine.poll_delay(5000) == timedelta(seconds=60)
 
 
 def test_sweep_claims_a_site_once_however_many_operations_are_due(store, owner):
     site, creds = store
     backup = ready_backup(site, owner, creds)
     for kind, extra in (
-        (Operation.CREATE_BACKUP, {}),
-        (Operation.RESTORE, {"backup_wix_id": backup.wix_id}),
+        (Operation.Kind.CREATE_BACKUP, {}),
+        (Operation.Kind.RESTORE, {"backup_wix_id": backup.wix_id}),
     ):
-        drive(services.operation_request(site=site, kind=kind, user=owner, **extra))
-    Operation.objects.filter(state=Operation.SUBMITTED).update(next_poll_at=timezone.now())
+        drive(engine.operation_request(site=site, kind=kind, user=owner, **extra))
+    Operation.objects.filter(state=Operation.State.SUBMITTED).update(due_at=timezone.now())
 
-    first = services.sweep()
-    second = services.sweep()
+    first = engine.sweep()
+    second = engine.sweep()
 
     assert first.refreshes == [str(site.pk)]
     assert second.refreshes == []  # still claimed: no second refresh while one may run
@@ -366,7 +371,7 @@ def test_sweep_claims_a_site_once_however_many_operations_are_due(store, owner):
 def test_sync_sees_backups_made_outside_the_dashboard(store):
     site, creds = store
     auto = emu.take_auto_backup(creds.site_id)
-    services.site_refresh(site_id=site.pk, full=True)
+    engine.site_refresh(site_id=site.pk, full=True)
     assert site.backups.get(wix_id=str(auto.id)).type == Backup.AUTO
     site.refresh_from_db()
     assert site.last_synced_at is not None
@@ -376,7 +381,7 @@ def test_sync_sees_backups_made_outside_the_dashboard(store):
 def test_a_failed_sync_is_recorded_for_the_owner(store):
     site, creds = store
     emu.set_faults(creds.site_id, error_rate=1.0)
-    services.site_refresh(site_id=site.pk, full=True)
+    engine.site_refresh(site_id=site.pk, full=True)
     site.refresh_from_db()
     assert site.last_sync_error == "Wix had a temporary problem; trying again shortly."
 
@@ -387,7 +392,7 @@ def test_rotation_re_encrypts_with_the_new_key_and_old_key_can_go(store, setting
     site, creds = store
     new_key = Fernet.generate_key().decode()
     settings.SECRETS_ENCRYPTION_KEYS = [new_key, *settings.SECRETS_ENCRYPTION_KEYS]
-    assert services.secrets_rotate() == 1
+    assert connections.secrets_rotate() == 1
     settings.SECRETS_ENCRYPTION_KEYS = [new_key]
     site.refresh_from_db()
     assert crypto.decrypt(site.secret_encrypted) == creds.api_key
@@ -397,30 +402,30 @@ def test_sweep_watches_pending_work_nobody_here_asked_for_until_it_ends(store, s
     site, creds = store
     settings.WBM_WATCH_INTERVAL = 10
     emu.take_auto_backup(creds.site_id)  # PENDING for a minute on this site
-    services.site_refresh(site_id=site.pk, full=True)
+    engine.site_refresh(site_id=site.pk, full=True)
     assert site.backups.get().status == Backup.PENDING
 
-    assert services.sweep().watches == []  # just refreshed
+    assert engine.sweep().watches == []  # just refreshed
     Site.objects.filter(pk=site.pk).update(last_synced_at=timezone.now() - timedelta(seconds=11))
-    assert services.sweep().watches == [str(site.pk)]
-    assert services.sweep().watches == []  # claimed: one refresh at a time
+    assert engine.sweep().watches == [str(site.pk)]
+    assert engine.sweep().watches == []  # claimed: one refresh at a time
 
     advance(creds)
-    services.site_refresh(site_id=site.pk, full=True, claimed=True)
+    engine.site_refresh(site_id=site.pk, full=True, claimed=True)
     assert site.backups.get().status == Backup.READY
     Site.objects.filter(pk=site.pk).update(last_synced_at=timezone.now() - timedelta(seconds=11))
-    assert services.sweep().watches == []  # nothing pending any more
+    assert engine.sweep().watches == []  # nothing pending any more
 
 
 def test_a_backup_made_while_a_refresh_was_listing_is_not_taken_for_deleted(store, owner):
     site, _ = store
     listed_at = timezone.now()  # a refresh asks Wix for the list ...
-    op = services.operation_request(site=site, kind=Operation.CREATE_BACKUP, user=owner)
-    services.operation_submit(operation_id=op.pk)  # ... a create lands meanwhile ...
+    op = engine.operation_request(site=site, kind=Operation.Kind.CREATE_BACKUP, user=owner)
+    engine.operation_submit(operation_id=op.pk)  # ... a create lands meanwhile ...
     op.refresh_from_db()
-    services._mirror_backups(site, [], complete=True, listed_at=listed_at)  # ... without it
+    engine.mirror_backups(site, [], complete=True, listed_at=listed_at)  # ... without it
     assert site.backups.get(wix_id=op.backup_wix_id).status == Backup.PENDING
-    services._mirror_backups(site, [], complete=True, listed_at=timezone.now())  # later: gone
+    engine.mirror_backups(site, [], complete=True, listed_at=timezone.now())  # later: gone
     assert site.backups.get(wix_id=op.backup_wix_id).status == Backup.DELETED
 
 
@@ -441,17 +446,17 @@ def test_sweep_claims_every_free_due_site_at_once_and_skips_those_held(store, ow
             )
             Operation.objects.create(
                 site=other,
-                kind=Operation.CREATE_BACKUP,
-                state=Operation.SUBMITTED,
+                kind=Operation.Kind.CREATE_BACKUP,
+                state=Operation.State.SUBMITTED,
                 backup_wix_id=f"b{n}",
-                next_poll_at=timezone.now(),
+                due_at=timezone.now(),
             )
             made.append(other)
         return made
 
     def swept() -> tuple[list[str], int]:
         with CaptureQueriesContext(connection) as queries:
-            result = services.sweep()
+            result = engine.sweep()
         return result.refreshes, len(queries)
 
     one = due_sites(1)
@@ -465,7 +470,7 @@ def test_sweep_claims_every_free_due_site_at_once_and_skips_those_held(store, ow
     refreshes, queries = swept()
     assert refreshes == sorted(str(s.pk) for s in many[1:])  # the held one is left alone
     assert queries == few  # not one query per site
-    assert services.sweep().refreshes == []  # all claimed now
+    assert engine.sweep().refreshes == []  # all claimed now
 
 
 def test_a_refresh_that_only_confirms_the_mirror_rewrites_none_of_it(store, owner):
@@ -474,13 +479,13 @@ def test_a_refresh_that_only_confirms_the_mirror_rewrites_none_of_it(store, owne
 
     site, creds = store
     ready_backup(site, owner, creds)
-    services.site_refresh(site_id=site.pk, full=True)
+    engine.site_refresh(site_id=site.pk, full=True)
     with CaptureQueriesContext(connection) as queries:
-        services.site_refresh(site_id=site.pk, full=True)
+        engine.site_refresh(site_id=site.pk, full=True)
     upserts = [q["sql"] for q in queries if q["sql"].startswith("INSERT")]
     assert upserts == []  # nothing new from Wix: no row written again
     emu.take_auto_backup(creds.site_id)
     with CaptureQueriesContext(connection) as queries:
-        services.site_refresh(site_id=site.pk, full=True)
+        engine.site_refresh(site_id=site.pk, full=True)
     upserts = [q["sql"] for q in queries if q["sql"].startswith("INSERT")]
     assert len(upserts) == 1 and '"sites_backup"' in upserts[0]  # the new one only

@@ -16,13 +16,13 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from sites import crypto, services
+from sites import connections, crypto, engine
 from sites.models import Operation, Site
 from wixemulator import services as emu
 
 # What differs between two drawings of an unchanged page: the version itself in the poll URLs,
 # the per-request CSRF mask, and the time of the last sync, which the pages deliberately do not
-# redraw for (the sync time alone is not news: see services._refresh).
+# redraw for (the sync time alone is not news: see engine.refresh).
 VOLATILE = [
     re.compile(r'hx-get="[^"]*"'),
     re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"'),
@@ -90,15 +90,15 @@ def advance(creds, seconds: float = 61) -> None:
 def test_backup_restore_and_delete_move_the_version_exactly_when_the_pages_change(store, owner):
     site, creds = store
     pages = Pages(owner, site)
-    refresh = lambda: services.site_refresh(site_id=site.pk)  # noqa: E731 - a step, named below
+    refresh = lambda: engine.site_refresh(site_id=site.pk)  # noqa: E731 - a step, named below
 
     pages.step("first sync", refresh)
     op = pages.step(
         "Back up now",
-        lambda: services.operation_request(site=site, kind=Operation.CREATE_BACKUP, user=owner),
+        lambda: engine.operation_request(site=site, kind=Operation.Kind.CREATE_BACKUP, user=owner),
         shows_change=True,
     )
-    pages.step("submit", lambda: services.operation_submit(operation_id=op.pk), shows_change=True)
+    pages.step("submit", lambda: engine.operation_submit(operation_id=op.pk), shows_change=True)
     pages.step("a poll while Wix is still working", refresh, shows_change=False)
     pages.step("another such poll", refresh, shows_change=False)
     advance(creds)
@@ -109,14 +109,14 @@ def test_backup_restore_and_delete_move_the_version_exactly_when_the_pages_chang
 
     restore = pages.step(
         "Restore",
-        lambda: services.operation_request(
-            site=site, kind=Operation.RESTORE, user=owner, backup_wix_id=backup_id
+        lambda: engine.operation_request(
+            site=site, kind=Operation.Kind.RESTORE, user=owner, backup_wix_id=backup_id
         ),
         shows_change=True,
     )
     pages.step(
         "submit the restore",
-        lambda: services.operation_submit(operation_id=restore.pk),
+        lambda: engine.operation_submit(operation_id=restore.pk),
         shows_change=True,
     )
     pages.step("a poll during the restore", refresh, shows_change=False)
@@ -125,12 +125,12 @@ def test_backup_restore_and_delete_move_the_version_exactly_when_the_pages_chang
 
     delete = pages.step(
         "Delete",
-        lambda: services.operation_request(
-            site=site, kind=Operation.DELETE_BACKUP, user=owner, backup_wix_id=backup_id
+        lambda: engine.operation_request(
+            site=site, kind=Operation.Kind.DELETE_BACKUP, user=owner, backup_wix_id=backup_id
         ),
         shows_change=True,
     )
-    pages.step("submit the delete", lambda: services.operation_submit(operation_id=delete.pk))
+    pages.step("submit the delete", lambda: engine.operation_submit(operation_id=delete.pk))
     advance(creds)
     pages.step("the poll that sees it gone", refresh, shows_change=True)
     pages.step("a quiet poll", refresh, shows_change=False)
@@ -139,27 +139,27 @@ def test_backup_restore_and_delete_move_the_version_exactly_when_the_pages_chang
 def test_wix_failing_and_recovering_moves_the_version(store, owner, settings):
     site, creds = store
     pages = Pages(owner, site)
-    refresh = lambda: services.site_refresh(site_id=site.pk)  # noqa: E731
+    refresh = lambda: engine.site_refresh(site_id=site.pk)  # noqa: E731
     pages.step("first sync", refresh)
 
     emu.set_faults(creds.site_id, error_rate=1.0)
     op = pages.step(
         "Back up now",
-        lambda: services.operation_request(site=site, kind=Operation.CREATE_BACKUP, user=owner),
+        lambda: engine.operation_request(site=site, kind=Operation.Kind.CREATE_BACKUP, user=owner),
         shows_change=True,
     )
     pages.step(
         "a submit Wix answers with 500 (retried later, problem shown)",
-        lambda: services.operation_submit(operation_id=op.pk),
+        lambda: engine.operation_submit(operation_id=op.pk),
         shows_change=True,
     )
     pages.step("the sync fails too", refresh, shows_change=True)
     pages.step("and fails again the same way", refresh, shows_change=False)
     emu.set_faults(creds.site_id)
-    Operation.objects.filter(pk=op.pk).update(next_poll_at=timezone.now())
+    Operation.objects.filter(pk=op.pk).update(due_at=timezone.now())
     pages.step(
         "the retry goes through",
-        lambda: services.operation_submit(operation_id=op.pk),
+        lambda: engine.operation_submit(operation_id=op.pk),
         shows_change=True,
     )
     pages.step("the sync works again", refresh, shows_change=True)
@@ -168,7 +168,7 @@ def test_wix_failing_and_recovering_moves_the_version(store, owner, settings):
     pages.step("Wix rejects the key", refresh, shows_change=True)
     pages.step(
         "the owner replaces the key",
-        lambda: services.site_replace_key(site=site, api_key=creds.api_key, user=owner),
+        lambda: connections.site_replace_key(site=site, api_key=creds.api_key, user=owner),
         shows_change=True,
     )
 
@@ -176,7 +176,7 @@ def test_wix_failing_and_recovering_moves_the_version(store, owner, settings):
 def test_work_started_in_wix_itself_moves_the_version_when_it_shows_up(store, owner):
     site, creds = store
     pages = Pages(owner, site)
-    refresh = lambda: services.site_refresh(site_id=site.pk, full=True)  # noqa: E731
+    refresh = lambda: engine.site_refresh(site_id=site.pk, full=True)  # noqa: E731
     pages.step("first sync", refresh)
     emu.take_auto_backup(creds.site_id)
     pages.step("Wix's weekly backup appears", refresh, shows_change=True)

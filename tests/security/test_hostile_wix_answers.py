@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.urls import reverse
 
-from sites import services
+from sites import connections, engine
 from sites.models import Backup, Operation, Site
 from wixemulator import api as emu_api
 from wixemulator import services as emu
@@ -36,7 +36,7 @@ def store(emulator_url, settings, owner):
         site_id=creds.site_id, collection_id=SCRIPT, display_name=NAME
     )
     EmuItem.objects.create(collection=collection, item_id="i1", data={"title": SCRIPT})
-    site = services.site_connect(
+    site = connections.site_connect(
         owner=owner,
         name="Shop",
         wix_site_id=creds.site_id,
@@ -51,28 +51,28 @@ def advance(creds) -> None:
 
 
 def drive(operation: Operation, creds) -> Operation:
-    services.operation_submit(operation_id=operation.pk)
+    engine.operation_submit(operation_id=operation.pk)
     advance(creds)
-    services.site_refresh(site_id=operation.site_id)
+    engine.site_refresh(site_id=operation.site_id)
     operation.refresh_from_db()
     return operation
 
 
 def test_collection_names_with_markup_are_escaped_on_every_page(store, owner, client):
     site, creds = store
-    made = drive(services.operation_request(site=site, kind=Operation.CREATE_BACKUP), creds)
+    made = drive(engine.operation_request(site=site, kind=Operation.Kind.CREATE_BACKUP), creds)
     backup = site.backups.get(wix_id=made.backup_wix_id)
     assert backup.collections == [{"id": SCRIPT, "displayName": NAME}]  # kept as Wix sent it
     restore = drive(
-        services.operation_request(
+        engine.operation_request(
             site=site,
-            kind=Operation.RESTORE_PARTIAL,
+            kind=Operation.Kind.RESTORE_PARTIAL,
             backup_wix_id=backup.wix_id,
             collections=[{"dataCollectionId": SCRIPT}],
         ),
         creds,
     )
-    assert restore.state == Operation.SUCCEEDED
+    assert restore.state == Operation.State.SUCCEEDED
 
     staff = get_user_model().objects.create_user("staff", is_staff=True, is_superuser=True)
     client.force_login(owner)
@@ -110,7 +110,7 @@ def test_collection_names_with_markup_are_escaped_on_every_page(store, owner, cl
 
 def test_wix_error_messages_never_reach_the_owner_as_sent(owner, fake_host, settings, client):
     settings.WIX_ALLOWED_BASE_URLS = [fake_host.url]
-    site = services.site_connect(
+    site = connections.site_connect(
         owner=owner,
         name="Shop",
         wix_site_id=str(uuid.uuid4()),
@@ -122,10 +122,10 @@ def test_wix_error_messages_never_reach_the_owner_as_sent(owner, fake_host, sett
         400,
         {"message": SCRIPT, "details": {"applicationError": {"code": SCRIPT, "data": {}}}},
     )
-    operation = services.operation_request(site=site, kind=Operation.CREATE_BACKUP)
-    services.operation_submit(operation_id=operation.pk)
+    operation = engine.operation_request(site=site, kind=Operation.Kind.CREATE_BACKUP)
+    engine.operation_submit(operation_id=operation.pk)
     operation.refresh_from_db()
-    assert operation.state == Operation.FAILED
+    assert operation.state == Operation.State.FAILED
     assert operation.error == "Wix refused the request as invalid."  # our words, not Wix's
     client.force_login(owner)
     page = client.get(reverse("sites:operation", args=[site.pk, operation.pk]))
@@ -139,7 +139,7 @@ def test_a_listing_with_an_impossible_id_fails_the_sync_cleanly(
     owner, fake_host, settings, client, bad_id
 ):
     settings.WIX_ALLOWED_BASE_URLS = [fake_host.url]
-    site = services.site_connect(
+    site = connections.site_connect(
         owner=owner,
         name="Shop",
         wix_site_id=str(uuid.uuid4()),
@@ -159,7 +159,7 @@ def test_a_listing_with_an_impossible_id_fails_the_sync_cleanly(
         "collections": [{"id": SCRIPT, "displayName": SCRIPT}],
     }
     fake_host.answer(200, {"backups": [backup], "pagingMetadata": {"count": 1, "total": 1}})
-    services.site_refresh(site_id=site.pk)
+    engine.site_refresh(site_id=site.pk)
     site.refresh_from_db()
     assert site.last_sync_error == "Wix sent an answer we could not read."
     assert not Backup.objects.exists()
@@ -200,26 +200,26 @@ def test_a_garbled_answer_to_a_create_is_adopted_not_repeated(store, owner, monk
     site, creds = store
     monkeypatch.setattr(emu_api, "GARBAGE_KINDS", (kind,))
     emu.set_faults(creds.site_id, garbage_rate=1.0, count=1)
-    operation = services.operation_request(site=site, kind=Operation.CREATE_BACKUP)
-    services.operation_submit(operation_id=operation.pk)
+    operation = engine.operation_request(site=site, kind=Operation.Kind.CREATE_BACKUP)
+    engine.operation_submit(operation_id=operation.pk)
     operation.refresh_from_db()
     # Wix did make it, but we could not read the answer: not failed, not sent again blindly.
-    assert operation.state == Operation.QUEUED
+    assert operation.state == Operation.State.QUEUED
     assert operation.error == "Wix sent an answer we could not read."
-    Operation.objects.filter(pk=operation.pk).update(next_poll_at=None)
+    Operation.objects.filter(pk=operation.pk).update(due_at=None)
     operation = drive(operation, creds)
-    assert operation.state == Operation.SUCCEEDED
+    assert operation.state == Operation.State.SUCCEEDED
     assert EmuBackup.objects.filter(site_id=creds.site_id).count() == 1
 
 
 @pytest.mark.parametrize("kind", emu_api.GARBAGE_KINDS)
 def test_a_garbled_listing_fails_the_sync_cleanly_and_keeps_the_mirror(store, monkeypatch, kind):
     site, creds = store
-    drive(services.operation_request(site=site, kind=Operation.CREATE_BACKUP), creds)
+    drive(engine.operation_request(site=site, kind=Operation.Kind.CREATE_BACKUP), creds)
     mirrored = list(site.backups.values_list("wix_id", "status"))
     monkeypatch.setattr(emu_api, "GARBAGE_KINDS", (kind,))
     emu.set_faults(creds.site_id, garbage_rate=1.0, count=1)
-    services.site_refresh(site_id=site.pk)
+    engine.site_refresh(site_id=site.pk)
     site = Site.objects.get(pk=site.pk)
     assert site.last_sync_error == "Wix sent an answer we could not read."
     assert list(site.backups.values_list("wix_id", "status")) == mirrored

@@ -7,9 +7,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from sites import crypto, services
+from sites import connections, crypto, engine
 from sites.models import Operation, Site
-from tests.sites.conftest import KEY, PASSWORD
+from tests.factories import KEY, PASSWORD
 
 
 @pytest.fixture
@@ -44,8 +44,8 @@ def test_the_service_and_the_shell_command_refuse_it_even_without_the_live_check
     owner, fake_host, settings, monkeypatch
 ):
     settings.WIX_ALLOWED_BASE_URLS = ["https://www.wixapis.com"]
-    with pytest.raises(services.ConnectionProblem, match="not allowed"):
-        services.site_connect(
+    with pytest.raises(connections.ConnectionProblem, match="not allowed"):
+        connections.site_connect(
             owner=owner,
             name="Shop",
             wix_site_id=SITE_ID,
@@ -79,12 +79,12 @@ def test_a_site_whose_base_url_is_no_longer_allowed_gets_no_request(owner, fake_
         api_base_url=fake_host.url,
     )
     settings.WIX_ALLOWED_BASE_URLS = ["https://www.wixapis.com"]
-    operation = services.operation_request(site=site, kind=Operation.CREATE_BACKUP)
-    services.operation_submit(operation_id=operation.pk)
-    services.site_refresh(site_id=site.pk)
+    operation = engine.operation_request(site=site, kind=Operation.Kind.CREATE_BACKUP)
+    engine.operation_submit(operation_id=operation.pk)
+    engine.site_refresh(site_id=site.pk)
     operation.refresh_from_db()
     site.refresh_from_db()
-    assert operation.state == Operation.FAILED
+    assert operation.state == Operation.State.FAILED
     assert "not allowed" in operation.error
     assert site.credentials_rejected and "not allowed" in site.last_sync_error
     assert fake_host.requests == []
@@ -95,8 +95,8 @@ def test_a_redirect_from_an_allowed_host_is_not_followed_and_the_key_goes_nowher
 ):
     settings.WIX_ALLOWED_BASE_URLS = [fake_host.url]
     fake_host.answer(302, b"", Location=other_host.url + "/steal")
-    with pytest.raises(services.ConnectionProblem):
-        services.site_connect(
+    with pytest.raises(connections.ConnectionProblem):
+        connections.site_connect(
             owner=owner, name="Shop", wix_site_id=SITE_ID, api_key=KEY, api_base_url=fake_host.url
         )
     assert [r.headers.get("Authorization") for r in fake_host.requests] == [KEY]

@@ -8,10 +8,10 @@ from django.core.management import call_command
 from django.test import RequestFactory
 from django.views.debug import ExceptionReporter
 
-from sites import crypto, services, views
+from sites import connections, crypto, views
 from sites.models import Site
-from sites.wix import client_for
-from tests.sites.conftest import KEY, make_site
+from sites.wix_clients import client_for
+from tests.factories import KEY, make_site
 from wixapi import WixAuthError
 
 SITE_ID = "1a2b3c4d-1234-5678-9abc-1a2b3c4d5e6f"
@@ -30,7 +30,7 @@ def test_an_error_report_of_a_failed_connect_holds_no_key(owner, monkeypatch, se
     def broken(*, site: Site) -> None:
         raise RuntimeError("a bug while checking the key")
 
-    monkeypatch.setattr(services, "credentials_check", broken)
+    monkeypatch.setattr(connections, "credentials_check", broken)
     request = RequestFactory().post(
         "/sites/connect/",
         {
@@ -71,7 +71,7 @@ def test_rotation_under_a_new_key_keeps_sites_working_without_downtime(owner, se
     settings.SECRETS_ENCRYPTION_KEYS = [Fernet.generate_key().decode(), *old]
     # Before rotation both keys read: requests keep working while rotate_secrets runs.
     assert crypto.decrypt(Site.objects.get(pk=site.pk).secret_encrypted) == KEY
-    assert services.secrets_rotate() == 1
+    assert connections.secrets_rotate() == 1
     settings.SECRETS_ENCRYPTION_KEYS = settings.SECRETS_ENCRYPTION_KEYS[:1]
     assert crypto.decrypt(Site.objects.get(pk=site.pk).secret_encrypted) == KEY
 

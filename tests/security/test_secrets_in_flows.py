@@ -35,7 +35,7 @@ def answers(monkeypatch) -> list[tuple[str, bytes]]:
 
 
 def test_a_known_key_leaks_nowhere_during_backup_restore_and_delete(
-    engine, owner, page: Page, answers, caplog
+    workers, owner, page: Page, answers, caplog
 ):
     caplog.set_level(logging.DEBUG)
     creds = emu.create_site(name="Candle Shop", demo_data=True)
@@ -85,8 +85,8 @@ def test_a_known_key_leaks_nowhere_during_backup_restore_and_delete(
     leaks = [path for path, body in answers if any(n in body for n in needles)]
     assert leaks == []
     assert not any(n.decode() in page.content() for n in needles)
-    logs = caplog.text + engine.worker.log() + engine.beat.log()
-    assert "Backup" in engine.worker.log() or "succeeded" in engine.worker.log()
+    logs = caplog.text + workers.worker.log() + workers.beat.log()
+    assert "Backup" in workers.worker.log() or "succeeded" in workers.worker.log()
     assert not any(n.decode() in logs for n in needles)
     dump = io.StringIO()
     call_command("dumpdata", "--exclude", "wixemulator", stdout=dump)

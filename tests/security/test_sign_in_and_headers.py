@@ -12,7 +12,7 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
-from tests.sites.conftest import PASSWORD, make_site
+from tests.factories import PASSWORD, make_site
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -21,7 +21,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.resolvers import RegexPattern, RoutePattern
 
 from sites.models import Backup, Operation, Site
-from tests.sites.conftest import make_backup, make_operation, make_site
+from tests.factories import make_backup, make_operation, make_site
 from wixemulator import services as emu
 from wixemulator.models import EmuBackup, EmuItem, EmuRestoration
 

@@ -5,8 +5,7 @@ from django.test import Client
 from django.urls import reverse
 
 from sites.models import Operation, Site
-
-from .conftest import make_backup, make_operation, make_site
+from tests.factories import make_backup, make_operation, make_site
 
 
 @pytest.fixture

@@ -5,8 +5,7 @@ import zoneinfo
 from django.urls import reverse
 
 from sites.models import Profile
-
-from .conftest import make_backup
+from tests.factories import make_backup
 
 
 def test_the_owner_picks_a_time_zone_and_pages_show_times_in_it(owner_client, owner, site):

@@ -4,8 +4,7 @@ import pytest
 from django.urls import reverse
 
 from sites.models import Backup, Operation, Site
-
-from .conftest import KEY, make_backup, make_operation
+from tests.factories import KEY, make_backup, make_operation
 
 
 @pytest.fixture

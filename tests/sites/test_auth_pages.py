@@ -2,7 +2,7 @@
 
 from django.urls import reverse
 
-from .conftest import PASSWORD
+from tests.factories import PASSWORD
 
 
 def test_sign_in_page_is_styled_and_signs_the_owner_in(client, owner):

@@ -5,8 +5,7 @@ from datetime import timedelta
 from django.urls import reverse
 
 from sites.models import Activity, Backup, Operation
-
-from .conftest import make_backup, make_operation
+from tests.factories import make_backup, make_operation
 
 
 def back_up(client, site, **data):
@@ -19,7 +18,7 @@ def test_with_a_free_slot_it_asks_wix_at_once_and_returns_to_the_site(owner_clie
     assert answer.status_code == 302
     assert answer["Location"] == reverse("sites:site", args=[site.pk])
     operation = site.operations.get()
-    assert operation.kind == Operation.CREATE_BACKUP and operation.requested_by == owner
+    assert operation.kind == Operation.Kind.CREATE_BACKUP and operation.requested_by == owner
     assert Activity.objects.get(operation=operation).message == "Back up now"
     page = owner_client.get(answer["Location"]).text
     assert "Backup requested" in page
@@ -59,7 +58,7 @@ def test_confirming_the_named_backup_sends_the_request(owner_client, site):
     make_backup(site, status=Backup.PENDING)
     answer = back_up(owner_client, site, evicts=oldest.wix_id)
     assert answer.status_code == 302
-    assert site.operations.get().kind == Operation.CREATE_BACKUP
+    assert site.operations.get().kind == Operation.Kind.CREATE_BACKUP
 
 
 def test_a_confirmation_naming_a_backup_no_longer_first_in_line_asks_again(owner_client, site):
@@ -76,7 +75,7 @@ def test_a_confirmation_naming_a_backup_no_longer_first_in_line_asks_again(owner
 
 
 def test_a_second_click_while_a_backup_is_being_made_makes_no_second_one(owner_client, site):
-    running = make_operation(site, state=Operation.SUBMITTED)
+    running = make_operation(site, state=Operation.State.SUBMITTED)
     answer = back_up(owner_client, site)
     assert answer.status_code == 302
     assert list(site.operations.all()) == [running]

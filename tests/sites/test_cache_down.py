@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from sites.models import Backup, Operation
+from tests.factories import make_backup, make_operation
 
-from .conftest import make_backup, make_operation
 from .test_live import poll_url
 
 

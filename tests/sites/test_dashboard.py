@@ -8,8 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from sites.models import Backup, Operation, Profile, Restoration
-
-from .conftest import make_backup, make_operation, make_restoration, make_site
+from tests.factories import make_backup, make_operation, make_restoration, make_site
 
 
 def dashboard(client) -> str:
@@ -61,8 +60,8 @@ def test_each_site_shows_its_on_demand_slots_in_use(owner_client, site):
 def test_each_site_shows_what_is_running_now(owner_client, site):
     make_backup(site, type=Backup.AUTO, status=Backup.PENDING)
     make_restoration(site, make_backup(site), status=Restoration.PENDING)
-    make_operation(site, kind=Operation.DELETE_BACKUP, state=Operation.SUBMITTED)
-    make_operation(site, kind=Operation.CREATE_BACKUP, state=Operation.SUCCEEDED)
+    make_operation(site, kind=Operation.Kind.DELETE_BACKUP, state=Operation.State.SUBMITTED)
+    make_operation(site, kind=Operation.Kind.CREATE_BACKUP, state=Operation.State.SUCCEEDED)
     row = row_of(dashboard(owner_client), site)
     assert "Delete backup" in row and "Sent to Wix" in row
     assert "Back up <span" not in row  # finished operations are not running
@@ -124,7 +123,7 @@ def test_the_number_of_queries_does_not_grow_with_sites(owner_client, owner):
         site = make_site(owner, name=f"Shop {n}")
         make_backup(site, type=Backup.AUTO)
         make_backup(site, status=Backup.PENDING)
-        make_operation(site, state=Operation.SUBMITTED)
+        make_operation(site, state=Operation.State.SUBMITTED)
 
     add_site(0)
     one = count()

@@ -2,10 +2,9 @@
 
 from django.urls import reverse
 
-from sites import services
+from sites import engine
 from sites.models import Backup, Operation, Restoration
-
-from .conftest import make_backup, make_operation, make_restoration
+from tests.factories import make_backup, make_operation, make_restoration
 
 
 def url(site, backup) -> str:
@@ -27,11 +26,13 @@ def test_confirming_requests_the_deletion_and_returns_to_the_site(owner_client, 
     assert answer.status_code == 302
     assert answer["Location"] == reverse("sites:site", args=[site.pk])
     operation = site.operations.get()
-    assert operation.kind == Operation.DELETE_BACKUP and operation.backup_wix_id == backup.wix_id
+    assert (
+        operation.kind == Operation.Kind.DELETE_BACKUP and operation.backup_wix_id == backup.wix_id
+    )
     assert operation.requested_by == owner
     page = owner_client.get(answer["Location"]).text
     assert "Deletion requested" in page
-    assert "Being deleted" in page
+    assert "This backup is already being deleted." in page
 
 
 def test_a_failed_backup_can_be_deleted(owner_client, site):
@@ -53,7 +54,10 @@ def test_a_pending_backup_cannot_be_deleted(owner_client, site):
 def test_a_backup_a_running_restore_uses_cannot_be_deleted(owner_client, site):
     backup = make_backup(site)
     make_restoration(site, backup, status=Restoration.PENDING)
-    assert "A running restore uses this backup" in owner_client.get(url(site, backup)).text
+    assert (
+        "A restore from this backup is running; delete it afterwards."
+        in owner_client.get(url(site, backup)).text
+    )
     answer = owner_client.post(url(site, backup))
     assert answer.status_code == 409
     assert not Operation.objects.exists()
@@ -61,9 +65,9 @@ def test_a_backup_a_running_restore_uses_cannot_be_deleted(owner_client, site):
 
 def test_a_backup_our_queued_restore_will_use_cannot_be_deleted(owner_client, site):
     backup = make_backup(site)
-    make_operation(site, kind=Operation.RESTORE, backup_wix_id=backup.wix_id)
+    make_operation(site, kind=Operation.Kind.RESTORE, backup_wix_id=backup.wix_id)
     assert owner_client.post(url(site, backup)).status_code == 409
-    assert site.operations.filter(kind=Operation.DELETE_BACKUP).count() == 0
+    assert site.operations.filter(kind=Operation.Kind.DELETE_BACKUP).count() == 0
 
 
 def test_a_deleted_backup_cannot_be_deleted_again(owner_client, site):
@@ -78,5 +82,5 @@ def test_once_wix_has_deleted_it_the_slot_count_drops(owner_client, site):
     site_url = reverse("sites:site", args=[site.pk])
     assert "<span data-slots>2 of 3</span>" in owner_client.get(site_url).text
     Backup.objects.filter(pk=backup.pk).update(status=Backup.DELETED)  # as the sync mirrors it
-    services.site_touch(site.pk)
+    engine.site_touch(site.pk)
     assert "<span data-slots>1 of 3</span>" in owner_client.get(site_url).text

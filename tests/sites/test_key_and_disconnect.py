@@ -4,19 +4,18 @@ import pytest
 from django.db import transaction
 from django.urls import reverse
 
-from sites import crypto, services
+from sites import connections, crypto
 from sites.models import Activity, Site
+from tests.factories import make_backup, make_site
 from wixemulator import services as emu
 from wixemulator.models import EmuBackup
-
-from .conftest import make_backup, make_site
 
 
 @pytest.fixture
 def connected(owner, emulator_url, settings):
     settings.WIX_ALLOWED_BASE_URLS = [emulator_url]
     store = emu.create_site(name="Candle Shop")
-    site = services.site_connect(
+    site = connections.site_connect(
         owner=owner,
         name="Candle Shop",
         wix_site_id=store.site_id,

@@ -12,10 +12,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from sites import services
+from sites import engine
 from sites.models import Backup, Operation, Restoration
-
-from .conftest import make_backup, make_operation, make_restoration
+from tests.factories import make_backup, make_operation, make_restoration
 
 POLL_TRIGGER = 'hx-trigger="every 2s, visibilitychange from:document"'
 
@@ -35,9 +34,10 @@ def no_wix(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("a live endpoint must read the database only")
 
-    monkeypatch.setattr(services, "client_for", refuse)
-    monkeypatch.setattr(services, "site_refresh_if_stale", refuse)
-    monkeypatch.setattr(services, "_enqueue_refresh", refuse)
+    monkeypatch.setattr(engine.refresh, "client_for", refuse)
+    monkeypatch.setattr(engine.submit, "client_for", refuse)
+    monkeypatch.setattr(engine, "site_refresh_if_stale", refuse)
+    monkeypatch.setattr(engine.refresh, "enqueue_refresh", refuse)
 
 
 def test_a_page_with_a_pending_backup_polls_its_live_fragment(owner_client, site):
@@ -52,7 +52,7 @@ def test_a_page_where_everything_is_final_does_not_poll(owner_client, site):
     backup = make_backup(site)
     make_backup(site, status=Backup.DELETED)
     make_restoration(site, backup)
-    make_operation(site, state=Operation.SUCCEEDED)
+    make_operation(site, state=Operation.State.SUCCEEDED)
     html = owner_client.get(reverse("sites:site", args=[site.pk])).text
     assert poll_url(html, "site-live") is None
     assert "hx-trigger" not in html
@@ -74,7 +74,7 @@ def test_when_the_backup_turns_ready_the_fragment_stops_polling_and_announces_it
     assert f"b.{backup.wix_id}:PENDING" in unquote(url)
 
     Backup.objects.filter(pk=backup.pk).update(status=Backup.READY, size_in_bytes=2048)
-    services.site_touch(site.pk)  # as the worker's services do with every change pages show
+    engine.site_touch(site.pk)  # as the worker's services do with every change pages show
     answer = owner_client.get(url)
     assert answer.status_code == 200
     assert poll_url(answer.text, "site-live") is None  # final: polling stops by itself
@@ -91,7 +91,7 @@ def test_a_restore_finishing_is_announced(owner_client, site, no_wix):
     restoration = make_restoration(site, make_backup(site), status=Restoration.PENDING)
     url = poll_url(owner_client.get(reverse("sites:site_live", args=[site.pk])).text, "site-live")
     Restoration.objects.filter(pk=restoration.pk).update(status=Restoration.COMPLETED)
-    services.site_touch(site.pk)
+    engine.site_touch(site.pk)
     answer = owner_client.get(url)
     assert "is COMPLETED." in answer.text.split('id="announcer"', 1)[1]
 
@@ -100,9 +100,9 @@ def test_an_operation_failing_before_wix_saw_it_is_announced(owner_client, site,
     operation = make_operation(site)
     url = poll_url(owner_client.get(reverse("sites:site_live", args=[site.pk])).text, "site-live")
     Operation.objects.filter(pk=operation.pk).update(
-        state=Operation.FAILED, error="Wix rejected the API key."
+        state=Operation.State.FAILED, error="Wix rejected the API key."
     )
-    services.site_touch(site.pk)
+    engine.site_touch(site.pk)
     answer = owner_client.get(url)
     announcement = answer.text.split('id="announcer"', 1)[1]
     assert "Back up failed. Wix rejected the API key." in announcement
@@ -129,11 +129,11 @@ def test_opening_a_stale_site_asks_for_fresh_data_and_polls_until_it_lands(
     owner_client, site, monkeypatch
 ):
     asked = []
-    monkeypatch.setattr(services, "_enqueue_refresh", asked.append)  # no broker round trip
+    monkeypatch.setattr(engine.refresh, "enqueue_refresh", asked.append)  # no broker round trip
     site.last_synced_at = timezone.now() - timedelta(hours=2)
     site.save()
     html = owner_client.get(reverse("sites:site", args=[site.pk])).text
-    assert [s.pk for s in asked] == [site.pk]
+    assert asked == [site.pk]
     assert "Fetching the latest from Wix" in html
     url = poll_url(html, "site-live")
     assert "&since=" in url
@@ -161,7 +161,7 @@ def test_the_site_fragment_costs_the_same_queries_for_3_or_40_backups(owner_clie
     for n in range(37):
         backup = make_backup(site, age=timedelta(days=n))
         make_restoration(site, backup)
-    services.site_touch(site.pk)  # as the worker does: the tables are drawn again
+    engine.site_touch(site.pk)  # as the worker does: the tables are drawn again
     assert count() == few
     assert few <= 12
 
@@ -188,8 +188,8 @@ def test_the_operation_fragment_polls_until_the_restoration_is_final(owner_clien
     restoration = make_restoration(site, backup, status=Restoration.PENDING)
     operation = make_operation(
         site,
-        kind=Operation.RESTORE,
-        state=Operation.SUBMITTED,
+        kind=Operation.Kind.RESTORE,
+        state=Operation.State.SUBMITTED,
         backup_wix_id=backup.wix_id,
         restoration_wix_id=restoration.wix_id,
     )
@@ -199,8 +199,8 @@ def test_the_operation_fragment_polls_until_the_restoration_is_final(owner_clien
     assert owner_client.get(url).status_code == 204
 
     Restoration.objects.filter(pk=restoration.pk).update(status=Restoration.COMPLETED)
-    Operation.objects.filter(pk=operation.pk).update(state=Operation.SUCCEEDED)
-    services.site_touch(site.pk)
+    Operation.objects.filter(pk=operation.pk).update(state=Operation.State.SUCCEEDED)
+    engine.site_touch(site.pk)
     answer = owner_client.get(url)
     assert poll_url(answer.text, "operation-live") is None
     assert '<span class="badge badge-COMPLETED">COMPLETED</span>' in answer.text
@@ -208,11 +208,11 @@ def test_the_operation_fragment_polls_until_the_restoration_is_final(owner_clien
 
 
 def test_the_dashboard_fragment_announces_finished_operations(owner_client, site, no_wix):
-    operation = make_operation(site, state=Operation.SUBMITTED)
+    operation = make_operation(site, state=Operation.State.SUBMITTED)
     url = poll_url(owner_client.get(reverse("sites:dashboard")).text, "dashboard-live")
     assert owner_client.get(url).status_code == 204
-    Operation.objects.filter(pk=operation.pk).update(state=Operation.SUCCEEDED)
-    services.site_touch(site.pk)
+    Operation.objects.filter(pk=operation.pk).update(state=Operation.State.SUCCEEDED)
+    engine.site_touch(site.pk)
     answer = owner_client.get(url)
     assert poll_url(answer.text, "dashboard-live") is None
     assert "Candle Shop: Back up succeeded." in answer.text.split('id="announcer"', 1)[1]

@@ -3,8 +3,7 @@
 from django.urls import reverse
 
 from sites.models import Operation, Restoration
-
-from .conftest import make_backup, make_operation, make_restoration, make_site
+from tests.factories import make_backup, make_operation, make_restoration, make_site
 
 
 def test_a_running_restore_shows_its_restoration_live(owner_client, owner, site):
@@ -12,8 +11,8 @@ def test_a_running_restore_shows_its_restoration_live(owner_client, owner, site)
     restoration = make_restoration(site, backup, status=Restoration.PENDING)
     operation = make_operation(
         site,
-        kind=Operation.RESTORE_PARTIAL,
-        state=Operation.SUBMITTED,
+        kind=Operation.Kind.RESTORE_PARTIAL,
+        state=Operation.State.SUBMITTED,
         requested_by=owner,
         backup_wix_id=backup.wix_id,
         restoration_wix_id=restoration.wix_id,
@@ -29,7 +28,9 @@ def test_a_running_restore_shows_its_restoration_live(owner_client, owner, site)
 
 def test_a_failed_operation_says_why_in_plain_words(owner_client, site):
     operation = make_operation(
-        site, state=Operation.FAILED, error="Wix rejected the API key (it may have been deleted)."
+        site,
+        state=Operation.State.FAILED,
+        error="Wix rejected the API key (it may have been deleted).",
     )
     html = owner_client.get(reverse("sites:operation", args=[site.pk, operation.pk])).text
     assert "Why it failed" in html
@@ -42,8 +43,8 @@ def test_a_restore_on_the_emulator_links_to_the_restored_collections(owner_clien
     backup = make_backup(site)
     operation = make_operation(
         site,
-        kind=Operation.RESTORE_PARTIAL,
-        state=Operation.SUCCEEDED,
+        kind=Operation.Kind.RESTORE_PARTIAL,
+        state=Operation.State.SUCCEEDED,
         backup_wix_id=backup.wix_id,
         collections=[
             {"dataCollectionId": "Products"},

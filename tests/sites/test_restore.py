@@ -6,8 +6,7 @@ from datetime import timedelta
 from django.urls import reverse
 
 from sites.models import Backup, Operation, Restoration
-
-from .conftest import make_backup, make_operation, make_restoration
+from tests.factories import make_backup, make_operation, make_restoration
 
 
 def url(site, backup) -> str:
@@ -40,7 +39,7 @@ def test_all_collections_ticked_and_the_name_typed_requests_a_full_restore(
     operation = site.operations.get()
     assert answer.status_code == 302
     assert answer["Location"] == reverse("sites:operation", args=[site.pk, operation.pk])
-    assert operation.kind == Operation.RESTORE
+    assert operation.kind == Operation.Kind.RESTORE
     assert operation.backup_wix_id == backup.wix_id and operation.requested_by == owner
     assert operation.collections == []
 
@@ -51,7 +50,7 @@ def test_some_collections_ticked_requests_a_partial_restore_of_those(owner_clien
         url(site, backup), {"collections": ["Customers", "Products"], "confirm_name": "Candle Shop"}
     )
     operation = site.operations.get()
-    assert operation.kind == Operation.RESTORE_PARTIAL
+    assert operation.kind == Operation.Kind.RESTORE_PARTIAL
     assert [c["dataCollectionId"] for c in operation.collections] == ["Customers", "Products"]
 
 
@@ -84,13 +83,13 @@ def test_a_collection_the_backup_does_not_hold_is_refused(owner_client, site):
 def test_a_pending_backup_cannot_be_restored(owner_client, site):
     backup = make_backup(site, status=Backup.PENDING)
     page = owner_client.get(url(site, backup))
-    assert "Only a READY backup can be restored." in page.text
+    assert "This backup is still being made; it can be restored once it is ready." in page.text
     assert "<form" not in page.text.split("<main", 1)[1].split("</main>")[0]
     answer = owner_client.post(
         url(site, backup), {"collections": ["Products"], "confirm_name": "Candle Shop"}
     )
     assert answer.status_code == 409
-    assert "Only a READY backup can be restored." in answer.text
+    assert "This backup is still being made; it can be restored once it is ready." in answer.text
     assert not Operation.objects.exists()
 
 
@@ -109,7 +108,7 @@ def test_a_restore_while_another_runs_is_refused(owner_client, site):
 
 def test_a_second_click_returns_the_running_restore(owner_client, site):
     backup = make_backup(site)
-    running = make_operation(site, kind=Operation.RESTORE, backup_wix_id=backup.wix_id)
+    running = make_operation(site, kind=Operation.Kind.RESTORE, backup_wix_id=backup.wix_id)
     answer = owner_client.post(
         url(site, backup),
         {"collections": ["Products", "BlogPosts", "Customers"], "confirm_name": "Candle Shop"},

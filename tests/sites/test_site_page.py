@@ -5,10 +5,9 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.urls import reverse
 
-from sites import services
+from sites import engine
 from sites.models import Activity, Backup, Operation, Profile, Restoration
-
-from .conftest import KEY, make_backup, make_operation, make_restoration, make_site
+from tests.factories import KEY, make_backup, make_operation, make_restoration, make_site
 
 
 def page(client, site):
@@ -70,7 +69,7 @@ def test_restorations_show_status_source_backup_and_collections(owner_client, si
 
 
 def test_activity_log_says_who_did_what_when_and_how_it_ended(owner_client, owner, site):
-    operation = make_operation(site, state=Operation.FAILED, requested_by=owner)
+    operation = make_operation(site, state=Operation.State.FAILED, requested_by=owner)
     Activity.objects.create(
         site=site,
         actor=owner,
@@ -122,9 +121,9 @@ def test_a_backup_used_by_a_running_restore_cannot_be_deleted(owner_client, site
     backup = make_backup(site)
     make_restoration(site, backup, status=Restoration.PENDING)
     html = page(owner_client, site)
-    assert "Delete: a restore from it is running" in html
+    assert "A restore from this backup is running; delete it afterwards." in html
     assert reverse("sites:delete", args=[site.pk, backup.wix_id]) not in html
-    assert "Restore: another restore is running" in html
+    assert "A restore of this site is already running; wait for it to end." in html
 
 
 def test_a_ready_backup_offers_restore_and_delete(owner_client, site):
@@ -145,8 +144,8 @@ def test_a_deleted_backup_offers_nothing(owner_client, site):
 def test_activity_names_a_backup_by_its_time_in_the_owners_zone(owner_client, owner, site):
     backup = make_backup(site, age=timedelta(days=2))
     Profile.objects.create(user=owner, time_zone="Asia/Tokyo")
-    services.operation_request(
-        site=site, kind=Operation.RESTORE, user=owner, backup_wix_id=backup.wix_id
+    engine.operation_request(
+        site=site, kind=Operation.Kind.RESTORE, user=owner, backup_wix_id=backup.wix_id
     )
     html = page(owner_client, site)
     section = html[html.index('id="activity"') :]

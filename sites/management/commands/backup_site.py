@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 
-from sites import services
+from sites import engine, rules
 from sites.models import Operation, Site
 
 
@@ -35,15 +35,15 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         site = self._site(options["site"])
-        slots = site.backups.holding_slot().order_by("requested_at")
-        if slots.count() >= 3:
-            oldest = slots.first()
+        oldest = rules.backup_evicted_next(site)
+        if oldest is not None:
             self.stderr.write(
-                f"All 3 on-demand slots are used: Wix will delete the {oldest.type} backup of "
-                f"{oldest.requested_at:%Y-%m-%d %H:%M} UTC ({oldest.wix_id})."
+                f"All {rules.slot_count()} on-demand slots are used: Wix will delete the "
+                f"{oldest.type} backup of {oldest.requested_at:%Y-%m-%d %H:%M:%S} UTC "
+                f"({oldest.wix_id})."
             )
-        operation = services.operation_request(
-            site=site, kind=Operation.CREATE_BACKUP, user=site.owner
+        operation = engine.operation_request(
+            site=site, kind=Operation.Kind.CREATE_BACKUP, user=site.owner
         )
         self.stdout.write(f"Backup of {site.name} requested (operation {operation.pk}).")
         if not options["wait"]:
@@ -52,10 +52,10 @@ class Command(BaseCommand):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             operation.refresh_from_db()
-            if operation.state == Operation.SUCCEEDED:
+            if operation.state == Operation.State.SUCCEEDED:
                 self.stdout.write(f"Backup {operation.backup_wix_id} is READY.")
                 return
-            if operation.state == Operation.FAILED:
+            if operation.state == Operation.State.FAILED:
                 raise CommandError(f"The backup failed: {operation.error}", returncode=1)
             time.sleep(1)
         raise CommandError(

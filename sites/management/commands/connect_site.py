@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from sites import services
+from sites import connections
 from sites.models import Site
 
 
@@ -40,7 +40,7 @@ class Command(BaseCommand):
         if not api_key:
             raise CommandError("Give the API key in WIX_API_KEY or on standard input.")
         try:
-            site = services.site_connect(
+            site = connections.site_connect(
                 owner=owner,
                 name=options["name"],
                 wix_site_id=options["wix_site_id"],
@@ -48,6 +48,6 @@ class Command(BaseCommand):
                 api_base_url=options["base_url"],
                 check=not options["skip_check"],
             )
-        except services.ConnectionProblem as error:
+        except connections.ConnectionProblem as error:
             raise CommandError(str(error)) from error
         self.stdout.write(f"Connected {site.name} for {owner} (key ending {site.secret_hint}).")

@@ -8,12 +8,12 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from sites import services
+from sites import connections
 
 
 class Command(BaseCommand):
     help = "Re-encrypt every stored secret with the current encryption key."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        count = services.secrets_rotate()
+        count = connections.secrets_rotate()
         self.stdout.write(f"Re-encrypted {count} secret(s) with the current key.")

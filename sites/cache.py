@@ -1,8 +1,8 @@
 """What pages keep in the cache: a saving, never a dependency.
 
-Pages keep each site's state and drawn tables under the site's version (selectors.site_states,
-views._site_tables). With the cache unreachable (Redis down) they are read and drawn afresh: a
-page gets slower, never fails. Every failure is logged once per call and passed over.
+Pages keep each site's state (data that does not depend on who looks, never HTML) under
+the site's version (pages/state.py). With the cache unreachable (Redis down) it is read afresh:
+a page gets slower, never fails. Every failure is logged once per call and passed over.
 """
 
 import logging

@@ -1,0 +1,61 @@
+"""Who may see or do what to a site: one function per question, 404 for everything else.
+
+Today a site is its owner's alone; roles per site would change these functions and nothing that
+calls them. Another owner's site, backup or operation is answered exactly like one that does not
+exist (healthchecks' `_get_check_for_user`), so ids reveal nothing.
+"""
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import F, QuerySet
+from django.http import Http404
+
+from .models import Backup, Operation, Site
+
+Person = AbstractBaseUser | AnonymousUser
+
+
+def visible_sites(person: Person) -> QuerySet[Site]:
+    """The sites this person may see (the dashboard, and every poll's version read)."""
+    return Site.objects.filter(owner_id=person.pk)
+
+
+def visible_operations(person: Person) -> QuerySet[Operation]:
+    return Operation.objects.filter(site__owner_id=person.pk)
+
+
+def site_to_view(person: Person, site_id: Any) -> Site:
+    """A site this person may see, or 404; it carries the owner's time zone (`owner_time_zone`,
+    None when never chosen), which its pages are drawn in: one query fewer per page."""
+    found = list(
+        visible_sites(person)
+        .filter(pk=site_id)
+        .annotate(owner_time_zone=F("owner__wbm_profile__time_zone"))
+        .order_by()[:1]  # one row by its key: the default ordering would only cost
+    )
+    if not found:
+        raise Http404
+    return found[0]
+
+
+def site_to_change(person: Person, site_id: Any) -> Site:
+    """A site this person may back up, restore, delete from or disconnect, or 404."""
+    return site_to_view(person, site_id)
+
+
+def backup_of(site: Site, backup_wix_id: str) -> Backup:
+    backup = site.backups.filter(wix_id=backup_wix_id).first()
+    if backup is None:
+        raise Http404
+    return backup
+
+
+def operation_of(site: Site, operation_id: Any) -> Operation:
+    operation = (
+        Operation.objects.select_related("requested_by").filter(site=site, pk=operation_id).first()
+    )
+    if operation is None:
+        raise Http404
+    operation.site = site  # already read, and before the operation (as the page's version wants)
+    return operation

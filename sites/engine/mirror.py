@@ -1,0 +1,173 @@
+"""Wix's answers into our tables: the mirror of a site's backups and restorations.
+
+Written only from what Wix listed or answered; public, so that any code that learns what Wix holds
+(a refresh, a submit, later webhooks and snapshots) writes it the same way.
+"""
+
+import re
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from wixapi import Backup as WixBackup
+from wixapi import Restoration as WixRestoration
+from wixapi import WixProtocolError
+
+from ..models import Backup, Restoration, Site
+from .states import site_touch
+
+# What our URLs and columns accept as a Wix id (Wix's are GUIDs). An id outside it, from a broken
+# or hostile Wix, would break the pages that link to it (or overflow the column): such an answer
+# is refused whole, like any other answer that breaks the contract.
+_WIX_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def checked_ids(*ids: str) -> None:
+    for value in ids:
+        if not isinstance(value, str) or not _WIX_ID.fullmatch(value):
+            raise WixProtocolError("Wix sent an id that is not a Wix id")
+
+
+# What the mirror stores of Wix's rows, and what of it the pages show: a list that changes none of
+# the shown fields (most polls) leaves the site's version alone, so open pages are not redrawn.
+BACKUP_STORED = (
+    "status",
+    "type",
+    "requested_at",
+    "started_at",
+    "finished_at",
+    "deleted_at",
+    "size_in_bytes",
+    "collections",
+)
+
+BACKUP_SHOWN = ("status", "type", "requested_at", "finished_at", "size_in_bytes", "collections")
+
+RESTORATION_STORED = (
+    "status",
+    "backup_wix_id",
+    "requested_at",
+    "started_at",
+    "finished_at",
+    "restoration_collections",
+)
+
+RESTORATION_SHOWN = (
+    "status",
+    "backup_wix_id",
+    "requested_at",
+    "finished_at",
+    "restoration_collections",
+)
+
+
+def _upsert(
+    existing: Any, rows: list[Any], stored: tuple[str, ...], shown: tuple[str, ...]
+) -> bool:
+    """Write those of Wix's `rows` that are new or differ from the mirror (`existing`, a site's
+    related manager) in the `stored` fields; True when any differs in what the pages show.
+
+    Most polls only confirm what the mirror holds: they then write nothing at all.
+    """
+    if not rows:
+        return False
+    before = {
+        values[0]: dict(zip(stored, values[1:], strict=True))
+        for values in existing.filter(wix_id__in=[r.wix_id for r in rows]).values_list(
+            "wix_id", *stored
+        )
+    }
+    write, shown_changed = [], False
+    for row in rows:
+        old = before.get(row.wix_id)
+        new = {name: getattr(row, name) for name in stored}
+        if old != new:
+            write.append(row)
+            shown_changed |= old is None or any(old[name] != new[name] for name in shown)
+    if write:
+        existing.model.objects.bulk_create(
+            write,
+            update_conflicts=True,
+            unique_fields=["site", "wix_id"],
+            update_fields=[*stored, "seen_at"],
+        )
+    return shown_changed
+
+
+def _write_backups(
+    site: Site, backups: list[WixBackup], complete: bool, listed_at: datetime | None
+) -> bool:
+    now = timezone.now()
+    # A list can name one backup twice (restorations embed theirs): the first, freshest, wins.
+    backups = list({b.id: b for b in reversed(backups)}.values())[::-1]
+    checked_ids(*(b.id for b in backups))
+    rows = [
+        Backup(
+            site=site,
+            wix_id=b.id,
+            status=str(b.status)[:32],
+            type=str(b.type)[:32],
+            requested_at=b.requested_date,
+            started_at=b.started_date,
+            finished_at=b.finished_date,
+            deleted_at=b.deleted_date,
+            size_in_bytes=b.size_in_bytes,
+            collections=[{"id": c.id, "displayName": c.display_name} for c in b.collections],
+            seen_at=now,
+        )
+        for b in backups
+    ]
+    changed = _upsert(site.backups, rows, BACKUP_STORED, BACKUP_SHOWN)
+    if complete:
+        # Wix may drop deleted backups from its list instead of showing them DELETED.
+        gone = site.backups.exclude(wix_id__in=[b.id for b in backups]).exclude(
+            status=Backup.DELETED
+        )
+        if listed_at is not None:
+            gone = gone.exclude(seen_at__gte=listed_at)
+        changed |= bool(gone.update(status=Backup.DELETED, deleted_at=now, seen_at=now))
+    return changed
+
+
+def mirror_backups(
+    site: Site,
+    backups: list[WixBackup],
+    *,
+    complete: bool = False,
+    listed_at: datetime | None = None,
+) -> None:
+    """Write Wix's view of backups into the mirror; with `complete`, what is gone is DELETED.
+
+    `listed_at`: when the complete list was asked for. A backup written since (a create that
+    finished while the list was on its way) is missing from it for being new, not for being gone.
+    """
+    with transaction.atomic():
+        if _write_backups(site, backups, complete, listed_at):
+            site_touch(site.pk)
+
+
+def mirror_restorations(site: Site, restorations: list[WixRestoration]) -> None:
+    now = timezone.now()
+    checked_ids(*(r.id for r in restorations), *(r.backup.id for r in restorations))
+    rows = [
+        Restoration(
+            site=site,
+            wix_id=r.id,
+            status=str(r.status)[:32],
+            backup_wix_id=r.backup.id,
+            requested_at=r.requested_date,
+            started_at=r.started_date,
+            finished_at=r.finished_date,
+            restoration_collections=[c.to_wire() for c in r.restoration_collections],
+            seen_at=now,
+        )
+        for r in restorations
+    ]
+    with transaction.atomic():
+        changed = _upsert(site.restorations, rows, RESTORATION_STORED, RESTORATION_SHOWN)
+        # The backups embedded in restorations are as fresh as the list's.
+        changed |= _write_backups(site, [r.backup for r in restorations], False, None)
+        if changed:
+            site_touch(site.pk)

@@ -1,0 +1,99 @@
+"""Requests from people (and commands): validated and recorded in one transaction, then handed to
+a worker after commit (architecture.md, habit 1)."""
+
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from .. import rules
+from ..models import Activity, Backup, Operation, Site
+from .dispatch import enqueue_submit
+from .states import site_touch
+from .words import operation_words
+
+# A fresh operation is handed to Celery at once; the sweeper looks again only after this, in case
+# the hand-over was lost.
+SUBMIT_GRACE = timedelta(seconds=10)
+
+
+class OperationRefused(Exception):
+    """A request the product will not send to Wix; the message is for the site owner."""
+
+
+def _clean_collections(
+    backup: Backup, collections: Iterable[dict[str, Any] | str] | None
+) -> list[dict[str, Any]]:
+    chosen: list[dict[str, Any]] = []
+    for entry in collections or []:
+        item = {"dataCollectionId": entry} if isinstance(entry, str) else dict(entry)
+        chosen.append(item)
+    if not chosen:
+        raise OperationRefused("Choose at least one collection to restore.")
+    known = {c.get("id") for c in backup.collections}
+    ids = [c.get("dataCollectionId") for c in chosen]
+    unknown = [i for i in ids if i not in known]
+    if unknown:
+        raise OperationRefused(f"The backup has no collection named {unknown[0]!s}.")
+    if len(set(ids)) != len(ids):
+        raise OperationRefused("A collection was chosen twice.")
+    return sorted(chosen, key=lambda c: c["dataCollectionId"])
+
+
+def operation_request(
+    *,
+    site: Site,
+    kind: str,
+    user: AbstractBaseUser | None = None,
+    backup_wix_id: str = "",
+    collections: Iterable[dict[str, Any] | str] | None = None,
+) -> Operation:
+    """Record what the owner asked for and hand it to a worker; refuse what cannot work.
+
+    A repeat of a request that is still running returns the running operation, so a double click
+    never makes a second backup or a second restore.
+    """
+    with transaction.atomic():
+        # Requests of one site take turns, so two clicks cannot both pass the checks below.
+        Site.objects.select_for_update().filter(pk=site.pk).first()
+        running = list(site.operations.filter(state__in=Operation.RUNNING, kind=kind))
+        backup = None
+        chosen: list[dict[str, Any]] = []
+        if kind == Operation.Kind.CREATE_BACKUP:
+            if running:
+                return running[0]
+        else:
+            backup = site.backups.filter(wix_id=backup_wix_id).first()
+            if backup is None:
+                raise OperationRefused("This backup is not (or no longer) listed for the site.")
+            if kind == Operation.Kind.RESTORE_PARTIAL:
+                chosen = _clean_collections(backup, collections)
+            for op in running:
+                if op.backup_wix_id == backup_wix_id and op.collections == chosen:
+                    return op
+            reason = rules.refusal(kind, backup, rules.in_flight(site))
+            if reason:
+                raise OperationRefused(reason)
+        now = timezone.now()
+        operation = Operation.objects.create(
+            site=site,
+            kind=kind,
+            requested_by=user,
+            backup_wix_id=backup_wix_id if backup else "",
+            collections=chosen,
+            due_at=now + SUBMIT_GRACE,
+        )
+        Activity.objects.create(
+            site=site,
+            actor=user,
+            operation=operation,
+            outcome=Activity.REQUESTED,
+            message=operation_words(kind, chosen),
+            backup_at=backup.requested_at if backup else None,
+        )
+        site_touch(site.pk)
+        transaction.on_commit(lambda: enqueue_submit(operation.pk))
+    return operation

@@ -1,0 +1,137 @@
+"""Every transition of an operation and every claim, as compare-and-swap updates.
+
+`Operation.objects.filter(pk=..., state=...).update(...)`: zero rows means someone else already
+moved it, so a redelivered task or two workers racing never apply a transition twice.
+"""
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from celery.utils.time import get_exponential_backoff_interval
+from django.conf import settings
+from django.db.models import F, Q
+from django.utils import timezone
+
+from ..models import Activity, Operation, Site
+from .words import operation_words
+
+logger = logging.getLogger(__name__)
+
+
+def site_touch(site_id: Any) -> None:
+    """Say that something the owner's pages show of this site changed (see `Site.version`).
+
+    Call it after the change is written (or inside the same transaction): a page that reads the
+    new version must find the new data.
+    """
+    Site.objects.filter(pk=site_id).update(**version_up())
+
+
+def version_up(news: bool = True) -> dict[str, Any]:
+    """The `update()` keywords that move a site's version along with other fields, if `news`."""
+    return {"version": F("version") + 1} if news else {}
+
+
+def backoff(attempts: int, error: Exception | None = None) -> timedelta:
+    delay = get_exponential_backoff_interval(
+        factor=2, retries=max(attempts - 1, 0), maximum=300, full_jitter=True
+    )
+    delay = max(delay, 1)
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after:
+        delay = max(delay, min(float(retry_after), 300))
+    return timedelta(seconds=delay)
+
+
+def finish(operation: Operation, *, state: str, error: str = "", from_state: str) -> bool:
+    now = timezone.now()
+    done = Operation.objects.filter(pk=operation.pk, state=from_state).update(
+        state=state,
+        error=error,
+        finished_at=now,
+        updated_at=now,
+        due_at=None,
+        claimed_until=None,
+    )
+    if done:
+        # What was just written, set here rather than read back (a query per finished operation,
+        # bench/scale.py); the site is the one the caller loaded.
+        site = operation.site
+        operation.state, operation.error, operation.finished_at = state, error, now
+        operation.updated_at, operation.due_at, operation.claimed_until = now, None, None
+        backup = (
+            site.backups.filter(wix_id=operation.backup_wix_id).first()
+            if operation.kind != Operation.Kind.CREATE_BACKUP
+            else None
+        )
+        Activity.objects.create(
+            site=site,
+            actor_id=operation.requested_by_id,
+            operation=operation,
+            outcome=Activity.SUCCEEDED if state == Operation.State.SUCCEEDED else Activity.FAILED,
+            message=operation_words(operation.kind, operation.collections),
+            backup_at=backup.requested_at if backup else None,
+            detail=error,
+        )
+        site_touch(site.pk)
+    return bool(done)
+
+
+def mark_submitted(operation: Operation, **wix_ids: str) -> None:
+    now = timezone.now()
+    done = Operation.objects.filter(pk=operation.pk, state=Operation.State.QUEUED).update(
+        state=Operation.State.SUBMITTED,
+        error="",
+        updated_at=now,
+        claimed_until=None,
+        due_at=now + timedelta(seconds=settings.WBM_POLL_INTERVAL),
+        **wix_ids,
+    )
+    if done:
+        site_touch(operation.site_id)
+
+
+def poll_later(operation: Operation, now: datetime, *, delay: timedelta, error: str = "") -> None:
+    """Look again after `delay`, unless the operation has waited past its deadline."""
+    if operation.age(now) > settings.WBM_OPERATION_DEADLINE:
+        hours = settings.WBM_OPERATION_DEADLINE / 3600
+        message = (
+            f"Wix had not finished after {hours:g} hours, so we stopped waiting. "
+            "Check the site's backups in Wix."
+        )
+        finish(
+            operation,
+            state=Operation.State.FAILED,
+            error=message,
+            from_state=Operation.State.SUBMITTED,
+        )
+        return
+    done = Operation.objects.filter(pk=operation.pk, state=Operation.State.SUBMITTED).update(
+        error=error, updated_at=now, due_at=now + delay
+    )
+    if done and error != operation.error:
+        site_touch(operation.site_id)
+
+
+def claim_site(site_id: Any, now: datetime) -> bool:
+    free = Q(refresh_claimed_until__isnull=True) | Q(refresh_claimed_until__lt=now)
+    lease = now + timedelta(seconds=settings.WBM_CLAIM_SECONDS)
+    return bool(Site.objects.filter(free, pk=site_id).update(refresh_claimed_until=lease))
+
+
+def claim_sites(site_ids: Iterable[Any], now: datetime) -> list[str]:
+    """Claim those of these sites nobody holds, in two queries however many (bench/scale.py).
+
+    One UPDATE takes every free site at once; the lease it wrote, unique to this call, then
+    names which sites are ours (a site claimed by someone else meanwhile keeps their lease).
+    """
+    ids = list(site_ids)
+    if not ids:
+        return []
+    free = Q(refresh_claimed_until__isnull=True) | Q(refresh_claimed_until__lt=now)
+    lease = now + timedelta(seconds=settings.WBM_CLAIM_SECONDS)
+    Site.objects.filter(free, pk__in=ids).update(refresh_claimed_until=lease)
+    ours = Site.objects.filter(pk__in=ids, refresh_claimed_until=lease).values_list("pk", flat=True)
+    return sorted(str(pk) for pk in ours)

@@ -1,0 +1,156 @@
+"""Sending a queued operation to Wix, once: safe to run twice, after a crash, or racing."""
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from wixapi import RestoreCollection, WixBackupsClient, WixError, WixNotFound, WixProtocolError
+
+from .. import crypto
+from ..models import Operation, Site
+from ..wix_clients import BaseUrlNotAllowed, client_for
+from .mirror import mirror_backups, mirror_restorations
+from .states import backoff, finish, mark_submitted, site_touch, version_up
+from .words import InternalProblem, is_credentials_problem, owner_message
+
+logger = logging.getLogger(__name__)
+
+
+# Clocks differ between us and Wix; an adopted backup may carry a requestedDate this much earlier
+# than our own record of when we asked.
+CLOCK_SKEW = timedelta(seconds=30)
+
+
+def operation_submit(*, operation_id: Any) -> None:
+    """Send a queued operation to Wix once; safe to run twice or after a crash."""
+    now = timezone.now()
+    claim = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    claimed = Operation.objects.filter(claim, pk=operation_id, state=Operation.State.QUEUED).update(
+        claimed_until=now + timedelta(seconds=settings.WBM_CLAIM_SECONDS), updated_at=now
+    )
+    if not claimed:
+        return  # finished, submitted, or another worker is on it
+    operation = Operation.objects.select_related("site").get(pk=operation_id)
+    # Every attempt counts, including one that only looks for what an earlier attempt made, so
+    # a Wix that keeps failing ends in a clear failure rather than endless retries.
+    operation.attempts += 1
+    operation.attempt_started_at = operation.attempt_started_at or now
+    Operation.objects.filter(pk=operation.pk).update(
+        attempts=operation.attempts, attempt_started_at=operation.attempt_started_at
+    )
+    try:
+        with client_for(operation.site) as client:
+            if operation.attempts > 1 and _adopt(operation, client):
+                return
+            _send(operation, client)
+    except (WixError, BaseUrlNotAllowed, crypto.SecretUnreadable) as error:
+        _submit_failed(operation, error)
+    except Exception as error:
+        # Not Wix's doing: keep the operation, retry with backoff like a transient failure.
+        logger.exception("submitting operation %s failed unexpectedly", operation.pk)
+        _submit_failed(operation, InternalProblem(str(error)))
+
+
+def _send(operation: Operation, client: WixBackupsClient) -> None:
+    if operation.kind == Operation.Kind.CREATE_BACKUP:
+        backup = client.create_backup()
+        mirror_backups(operation.site, [backup])
+        mark_submitted(operation, backup_wix_id=backup.id)
+    elif operation.kind == Operation.Kind.RESTORE:
+        restoration = client.restore_backup(operation.backup_wix_id)
+        mirror_restorations(operation.site, [restoration])
+        mark_submitted(operation, restoration_wix_id=restoration.id)
+    elif operation.kind == Operation.Kind.RESTORE_PARTIAL:
+        chosen = [
+            RestoreCollection(
+                c["dataCollectionId"],
+                (c.get("restoreDestination") or {}).get("dataCollectionId"),
+                (c.get("restoreDestination") or {}).get("displayName"),
+            )
+            for c in operation.collections
+        ]
+        restoration = client.restore_partial_backup(operation.backup_wix_id, chosen)
+        mirror_restorations(operation.site, [restoration])
+        mark_submitted(operation, restoration_wix_id=restoration.id)
+    else:
+        client.delete_backup(operation.backup_wix_id)
+        mark_submitted(operation)
+
+
+def _adopt(operation: Operation, client: WixBackupsClient) -> bool:
+    """After an ambiguous attempt, take over what Wix made then instead of asking again.
+
+    A create that timed out may have made a backup; making another could evict one of the
+    owner's on-demand backups (architecture.md, habit 5). Likewise for a restore.
+    """
+    since = operation.attempt_started_at - CLOCK_SKEW
+    taken = set(
+        Operation.objects.exclude(pk=operation.pk)
+        .filter(site=operation.site)
+        .values_list(
+            "backup_wix_id" if not operation.is_restore else "restoration_wix_id", flat=True
+        )
+    )
+    if operation.kind == Operation.Kind.CREATE_BACKUP:
+        backups = list(client.iter_backups(type=["ON_DEMAND"], page_size=1000))
+        mirror_backups(operation.site, backups, complete=False)
+        made = [b for b in backups if b.requested_date >= since and b.id not in taken]
+        if made:
+            first = min(made, key=lambda b: b.requested_date)
+            mark_submitted(operation, backup_wix_id=first.id)
+            return True
+    elif operation.is_restore:
+        restorations = list(client.iter_restorations(page_size=1000))
+        mirror_restorations(operation.site, restorations)
+        made = [
+            r
+            for r in restorations
+            if r.backup.id == operation.backup_wix_id
+            and r.requested_date >= since
+            and r.id not in taken
+        ]
+        if made:
+            first = min(made, key=lambda r: r.requested_date)
+            mark_submitted(operation, restoration_wix_id=first.id)
+            return True
+    return False
+
+
+def _submit_failed(operation: Operation, error: Exception) -> None:
+    now = timezone.now()
+    transient = getattr(error, "transient", False)
+    # A lost connection or timeout on a POST may have reached Wix: the next attempt adopts what
+    # was made (see _adopt). A protocol error after a POST is just as ambiguous.
+    if isinstance(error, WixProtocolError):
+        transient = True
+    site = operation.site
+    if operation.kind == Operation.Kind.DELETE_BACKUP and isinstance(error, WixNotFound):
+        # Already gone from Wix: what the owner wanted has happened.
+        finish(operation, state=Operation.State.SUCCEEDED, from_state=Operation.State.QUEUED)
+        return
+    if is_credentials_problem(error):
+        Site.objects.filter(pk=site.pk).update(
+            credentials_rejected=True, last_sync_error=owner_message(error), **version_up()
+        )
+    if transient and operation.attempts < settings.WBM_MAX_SUBMIT_ATTEMPTS:
+        logger.info("operation %s: transient Wix error, retrying: %s", operation.pk, error)
+        retried = Operation.objects.filter(pk=operation.pk, state=Operation.State.QUEUED).update(
+            error=owner_message(error),
+            updated_at=now,
+            claimed_until=None,
+            due_at=now + backoff(operation.attempts, error),
+        )
+        if retried and operation.error != owner_message(error):
+            site_touch(site.pk)  # the operation's "last problem" shows the new error
+        return
+    logger.info("operation %s failed: %s", operation.pk, error)
+    message = owner_message(error)
+    if transient:
+        message = f"Gave up after {operation.attempts} attempts: {message}"
+    finish(
+        operation, state=Operation.State.FAILED, error=message, from_state=Operation.State.QUEUED
+    )

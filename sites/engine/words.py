@@ -1,0 +1,85 @@
+"""What the engine says to site owners: Wix's failures and the operations, in plain words.
+
+Never a secret, never a stack trace: these words end up on pages, in the activity log and in logs.
+"""
+
+from typing import Any
+
+from wixapi import (
+    WixAuthError,
+    WixConflict,
+    WixNotFound,
+    WixPermissionError,
+    WixProtocolError,
+    WixRateLimited,
+    WixServerError,
+    WixUnavailable,
+    WixValidationError,
+)
+
+from .. import crypto
+from ..models import Operation
+from ..wix_clients import BaseUrlNotAllowed
+
+
+class InternalProblem(Exception):
+    """A failure of ours (not Wix's) while handling an operation: retried like a transient one."""
+
+    transient = True
+
+
+def owner_message(error: Exception) -> str:
+    """A Wix failure in words a site owner understands (never a secret, never a stack trace)."""
+    if isinstance(error, WixAuthError):
+        return (
+            "Wix rejected the API key (it may have been deleted or mistyped). "
+            "Replace the key in the site's settings."
+        )
+    if isinstance(error, WixPermissionError):
+        return (
+            "Wix refused access: the API key lacks the “Manage Data Backups” permission "
+            "or does not belong to this site."
+        )
+    if isinstance(error, WixNotFound):
+        return "Wix no longer has this backup."
+    if isinstance(error, WixConflict):
+        return {
+            "BACKUP_NOT_READY": "Wix says the backup is not ready to be restored.",
+            "RESTORATION_IN_PROGRESS": "Another restore of this site is still running on Wix.",
+            "BACKUP_IN_USE": "Wix says the backup is in use (still being made or restored from).",
+        }.get(error.code or "", "Wix refused the request in the site's current state.")
+    if isinstance(error, WixValidationError):
+        return "Wix refused the request as invalid."
+    if isinstance(error, WixRateLimited):
+        return "Wix asked us to slow down (too many requests); trying again shortly."
+    if isinstance(error, WixServerError):
+        return "Wix had a temporary problem; trying again shortly."
+    if isinstance(error, WixUnavailable):
+        return "Wix did not answer in time; trying again shortly."
+    if isinstance(error, WixProtocolError):
+        return "Wix sent an answer we could not read."
+    if isinstance(error, BaseUrlNotAllowed):
+        return "The site's Wix API address is not allowed by this installation's settings."
+    if isinstance(error, crypto.SecretUnreadable):
+        return "The stored API key can no longer be decrypted; replace the key."
+    if isinstance(error, InternalProblem):
+        return "Something went wrong on our side; trying again shortly."
+    return "Something went wrong talking to Wix."
+
+
+def is_credentials_problem(error: Exception) -> bool:
+    return isinstance(
+        error, WixAuthError | WixPermissionError | BaseUrlNotAllowed | crypto.SecretUnreadable
+    )
+
+
+def operation_words(kind: str, collections: list[dict[str, Any]]) -> str:
+    """What was asked, for the activity trail; the backup's time is kept beside it (`backup_at`)."""
+    if kind == Operation.Kind.CREATE_BACKUP:
+        return "Back up now"
+    if kind == Operation.Kind.RESTORE:
+        return "Restore all collections from the backup"
+    if kind == Operation.Kind.RESTORE_PARTIAL:
+        names = ", ".join(c["dataCollectionId"] for c in collections)
+        return f"Restore {names} from the backup"
+    return "Delete the backup"

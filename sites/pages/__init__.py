@@ -1,0 +1,27 @@
+"""What each page shows, built from the rules (`sites/rules.py`) and access (`sites/access.py`).
+
+Everything here reads our database only, never Wix, and never imports the engine: the live
+endpoints poll every 2 seconds, so each page costs a fixed handful of queries whatever the number
+of rows.
+"""
+
+from .dashboard import Dashboard, dashboard
+from .live import dashboard_version, operation_version, site_version
+from .operation import OperationPage, operation_page
+from .site import SitePage, site_page
+from .state import SiteState, site_state, site_states
+
+__all__ = [
+    "Dashboard",
+    "OperationPage",
+    "SitePage",
+    "SiteState",
+    "dashboard",
+    "dashboard_version",
+    "operation_page",
+    "operation_version",
+    "site_page",
+    "site_state",
+    "site_states",
+    "site_version",
+]

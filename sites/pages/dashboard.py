@@ -1,0 +1,63 @@
+"""The owner's dashboard: every site with what runs and what needs attention."""
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.utils import timezone
+
+from .. import access, rules
+from ..models import Operation, Site
+from .live import (
+    Announcement,
+    Live,
+    dashboard_version_text,
+    encode_watch,
+    finished_operations,
+    parse_watch,
+)
+from .state import site_attention, site_states
+
+
+@dataclass
+class DashboardRow:
+    site: Site
+    running: list[Operation]
+    attention: list[rules.Attention]
+
+    @property
+    def slots_free(self) -> int:
+        return rules.slots_free(self.site.slots_used)
+
+
+@dataclass
+class Dashboard:
+    rows: list[DashboardRow]
+    live: Live
+
+    @property
+    def slots(self) -> int:
+        return rules.slot_count()
+
+
+def dashboard(*, owner: AbstractBaseUser, watched: str = "") -> Dashboard:
+    now = timezone.now()
+    sites = list(access.visible_sites(owner))
+    rows = [
+        DashboardRow(site, state.running_operations(), site_attention(site, now))
+        for site, state in zip(sites, site_states(sites), strict=True)
+    ]
+    states = {f"o.{op.pk}": op.state for row in rows for op in row.running}
+    in_flight = any(
+        r.running or r.site.pending_backups or r.site.pending_restorations for r in rows
+    )
+    previous = parse_watch(watched)
+    announcements = []
+    if previous:
+        finished = finished_operations([s.pk for s in sites], previous)
+        for key in previous:
+            op = finished.get(key[2:])
+            if op is not None:
+                announcements.append(Announcement("operation", op, op.state, site=op.site))
+    version = dashboard_version_text((s.pk, s.version) for s in sites)
+    live = Live(version, encode_watch(states), in_flight, announcements)
+    return Dashboard(rows=rows, live=live)

@@ -1,0 +1,186 @@
+"""A site's page: its summary, what runs, its backups, restorations and activity."""
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from django.utils import timezone
+
+from .. import rules
+from ..models import Activity, Backup, Operation, Restoration, Site
+from .live import (
+    Announcement,
+    Live,
+    encode_watch,
+    finished_operations,
+    parse_watch,
+    refreshing,
+    site_version_text,
+)
+from .state import site_attention, site_state
+
+BACKUPS_SHOWN = 50
+RESTORATIONS_SHOWN = 20
+ACTIVITY_SHOWN = 30
+
+
+@dataclass
+class BackupRow:
+    """A backup with what its row offers (rules.backup_actions)."""
+
+    backup: Backup
+    actions: rules.BackupActions
+
+    @property
+    def can_restore(self) -> bool:
+        return self.actions.can_restore
+
+    @property
+    def can_delete(self) -> bool:
+        return self.actions.can_delete
+
+    @property
+    def restore_blocked(self) -> str | None:
+        return self.actions.restore_refusal
+
+    @property
+    def delete_blocked(self) -> str | None:
+        return self.actions.delete_refusal
+
+    @property
+    def same_reason(self) -> str | None:
+        return self.actions.same_reason
+
+
+@dataclass
+class RestorationRow:
+    restoration: Restoration
+    backup: Backup | None
+
+
+@dataclass
+class SiteTables:
+    """The backups, restorations and activity of a site's page.
+
+    All of it moves `Site.version` when it changes, so a poll of an unchanged page skips it.
+    """
+
+    backups: list[BackupRow]
+    restorations: list[RestorationRow]
+    activity: list[Activity]
+
+
+@dataclass
+class SitePage:
+    site: Site
+    running: list[Operation]
+    work: rules.InFlight
+    attention: list[rules.Attention]
+    refreshing: bool
+    refresh_since: float | None
+    live: Live
+
+    @property
+    def slots(self) -> int:
+        return rules.slot_count()
+
+    @cached_property
+    def evicted(self) -> Backup | None:
+        """The backup Wix deletes if one more is made (read only when every slot is used)."""
+        if self.site.slots_used < rules.slot_count():
+            return None
+        return rules.backup_evicted_next(self.site)
+
+    @cached_property
+    def tables(self) -> SiteTables:
+        """Read only when drawn: a poll answered 204 never reads them."""
+        return site_tables(site=self.site, work=self.work)
+
+
+def site_tables(*, site: Site, work: rules.InFlight) -> SiteTables:
+    """The newest rows of a site's three tables, in a fixed number of queries."""
+    backups = list(site.backups.all()[:BACKUPS_SHOWN])
+    restorations = list(site.restorations.all()[:RESTORATIONS_SHOWN])
+    activity = list(site.activities.select_related("actor")[:ACTIVITY_SHOWN])
+    by_id = {b.wix_id: b for b in backups}
+    missing = {r.backup_wix_id for r in restorations} - by_id.keys()
+    if missing:
+        by_id.update({b.wix_id: b for b in site.backups.filter(wix_id__in=missing)})
+    return SiteTables(
+        backups=[BackupRow(b, rules.backup_actions(b, work)) for b in backups],
+        restorations=[RestorationRow(r, by_id.get(r.backup_wix_id)) for r in restorations],
+        activity=activity,
+    )
+
+
+def site_page(*, site: Site, watched: str = "", refresh_since: float | None = None) -> SitePage:
+    """What a site's page shows around its tables."""
+    now = timezone.now()
+    state = site_state(site)
+    work = state.in_flight()
+    running = list(work.operations)
+    waiting = refreshing(site.last_synced_at, refresh_since, now.timestamp())
+    states = {f"o.{op.pk}": op.state for op in running} | state.watch
+    in_flight = waiting or any(
+        key.startswith("o.") or status == Backup.PENDING for key, status in states.items()
+    )
+    live = Live(
+        site_version_text(site.version, waiting),
+        encode_watch(states),
+        in_flight,
+        _site_announcements(site, parse_watch(watched)),
+    )
+    return SitePage(
+        site=site,
+        running=running,
+        work=work,
+        attention=site_attention(site, now),
+        refreshing=waiting,
+        refresh_since=refresh_since if waiting else None,
+        live=live,
+    )
+
+
+def _site_announcements(site: Site, previous: dict[str, str]) -> list[Announcement]:
+    """What changed since the poll's watch list, read for the watched items only."""
+    if not previous:
+        return []
+    wanted = {"b": [], "r": []}
+    for key in previous:
+        kind, ident = key.split(".", 1)
+        if kind in wanted:
+            wanted[kind].append(ident)
+    backups = (
+        {b.wix_id: b for b in site.backups.filter(wix_id__in=wanted["b"])} if wanted["b"] else {}
+    )
+    by_restoration = (
+        {r.wix_id: r for r in site.restorations.filter(wix_id__in=wanted["r"])}
+        if wanted["r"]
+        else {}
+    )
+    finished = finished_operations([site.pk], previous)
+    found = []
+    for key, status in previous.items():
+        kind, ident = key.split(".", 1)
+        if kind == "b" and ident in backups and backups[ident].status != status:
+            found.append(Announcement("backup", backups[ident], backups[ident].status))
+        elif kind == "r" and ident in by_restoration:
+            restoration = by_restoration[ident]
+            if restoration.status != status:
+                found.append(
+                    Announcement("restoration", restoration, restoration.status, site=site)
+                )
+        elif kind == "o" and ident in finished and finished[ident].state == Operation.State.FAILED:
+            # Successes show as the backup's or restoration's new status; failures of a request
+            # Wix never saw (no backup row to change) would otherwise go unannounced.
+            found.append(Announcement("operation", finished[ident], Operation.State.FAILED))
+    return found
+
+
+def restore_blocked(site: Site, backup: Backup) -> str:
+    """Why this backup cannot be restored now ("" when it can); the request checks again."""
+    return rules.restore_refusal(backup, rules.in_flight(site))
+
+
+def delete_blocked(site: Site, backup: Backup) -> str:
+    """Why this backup cannot be deleted now ("" when it can); the request checks again."""
+    return rules.delete_refusal(backup, rules.in_flight(site))

@@ -1,0 +1,186 @@
+"""What the pages show of a site beyond its own row, read once per version and kept.
+
+The kept state is data that does not depend on who looks (no HTML, no buttons), keyed by the
+site's version, so it is never stale: any change a page shows moves the version first.
+"""
+
+import hashlib
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Count, Max, Q, QuerySet
+
+from .. import cache, rules
+from ..models import Backup, Operation, Restoration, Site
+from .live import WATCH_LIMIT
+
+
+def _running() -> QuerySet[Operation]:
+    return Operation.objects.filter(state__in=Operation.RUNNING).order_by("created_at")
+
+
+# A site's state is kept this long after it was read for a version (a newer version replaces it).
+STATE_KEPT_SECONDS = 3600
+
+# What the pages show of a running operation (and decide the backups' actions with).
+_RUNNING_FIELDS = (
+    "id",
+    "site_id",
+    "kind",
+    "state",
+    "created_at",
+    "error",
+    "backup_wix_id",
+    "restoration_wix_id",
+    "collections",
+)
+
+
+@dataclass(frozen=True)
+class SiteState:
+    """What the pages show of a site beyond its own row: all of it moves `Site.version`.
+
+    Read once per version and kept in the cache, so a page costs a lookup by key rather than
+    aggregates over every backup of the site (bench/page_speed.py).
+    """
+
+    slots_used: int = 0
+    pending_backups: int = 0
+    pending_restorations: int = 0
+    newest_auto_at: datetime | None = None
+    newest_on_demand_at: datetime | None = None
+    running: tuple[dict[str, Any], ...] = ()
+    # Statuses of the PENDING backups and restorations and of the backups being deleted.
+    watch: dict[str, str] = field(default_factory=dict)
+    # The backups that Wix's PENDING restorations read from.
+    restoring_from: tuple[str, ...] = ()
+
+    def running_operations(self) -> list[Operation]:
+        return [Operation(**values) for values in self.running]
+
+    def in_flight(self) -> rules.InFlight:
+        """What runs on the site, for the rules (the same as `rules.in_flight` would read)."""
+        return rules.InFlight(
+            operations=tuple(self.running_operations()),
+            restoring_from=frozenset(self.restoring_from),
+        )
+
+
+# Part of every key: a release that changes what a state holds never reads one kept (in a shared
+# cache) by the previous release.
+_STATE_FORMAT = hashlib.blake2b(
+    repr(([f.name for f in fields(SiteState)], _RUNNING_FIELDS)).encode(), digest_size=4
+).hexdigest()
+
+
+def _read_site_states(site_ids: list[Any]) -> dict[Any, SiteState]:
+    """The states of these sites, in the same few queries however many sites and rows."""
+    summaries: dict[Any, dict[str, Any]] = {pk: {} for pk in site_ids}
+    for row in (
+        Backup.objects.filter(site__in=site_ids)
+        .order_by()
+        .values("site")
+        .annotate(
+            slots_used=Count("pk", filter=Backup.HOLDING_SLOT),
+            pending_backups=Count("pk", filter=Q(status=Backup.PENDING)),
+            newest_auto_at=Max("requested_at", filter=Q(status=Backup.READY, type=Backup.AUTO)),
+            newest_on_demand_at=Max(
+                "requested_at", filter=Q(status=Backup.READY, type=Backup.ON_DEMAND)
+            ),
+        )
+    ):
+        summaries[row.pop("site")] = row
+    for site_id, count in (
+        Restoration.objects.filter(site__in=site_ids, status=Restoration.PENDING)
+        .order_by()
+        .values("site")
+        .annotate(n=Count("pk"))
+        .values_list("site", "n")
+    ):
+        summaries[site_id]["pending_restorations"] = count
+    running: dict[Any, list[dict[str, Any]]] = {pk: [] for pk in site_ids}
+    for values in _running().filter(site__in=site_ids).values(*_RUNNING_FIELDS):
+        running[values["site_id"]].append(values)
+
+    watch: dict[Any, dict[str, str]] = {pk: {} for pk in site_ids}
+
+    def add(site_id: Any, key: str, status: str) -> None:
+        if len(watch[site_id]) < WATCH_LIMIT:
+            watch[site_id][key] = status
+
+    # A backup being deleted is READY (final) until Wix says DELETED: watch it too.
+    deleting = {
+        op["backup_wix_id"]
+        for ops in running.values()
+        for op in ops
+        if op["kind"] == Operation.Kind.DELETE_BACKUP
+    }
+    pending = [pk for pk, summary in summaries.items() if summary.get("pending_backups")]
+    if pending or deleting:
+        rows = (
+            Backup.objects.filter(
+                Q(site__in=pending, status=Backup.PENDING)
+                | Q(site__in=site_ids, wix_id__in=deleting)
+            )
+            .order_by("-requested_at")
+            .values_list("site", "wix_id", "status")
+        )
+        for site_id, wix_id, status in rows:
+            add(site_id, f"b.{wix_id}", status)
+    restoring = [pk for pk, summary in summaries.items() if summary.get("pending_restorations")]
+    restoring_from: dict[Any, set[str]] = {pk: set() for pk in site_ids}
+    if restoring:
+        rows = (
+            Restoration.objects.filter(site__in=restoring, status=Restoration.PENDING)
+            .order_by("-requested_at")
+            .values_list("site", "wix_id", "status", "backup_wix_id")
+        )
+        for site_id, wix_id, status, backup_wix_id in rows:
+            add(site_id, f"r.{wix_id}", status)
+            restoring_from[site_id].add(backup_wix_id)
+    return {
+        pk: SiteState(
+            **summaries[pk],
+            running=tuple(running[pk]),
+            watch=watch[pk],
+            restoring_from=tuple(sorted(restoring_from[pk])),
+        )
+        for pk in site_ids
+    }
+
+
+def site_states(sites: list[Site]) -> list[SiteState]:
+    """Each site's state at its version, from the cache or read (for all missing at once).
+
+    Read after the sites' rows, so never older than their version; a state newer than its key
+    is harmless (the next poll sees the newer version and reads again).
+    """
+    keys = {site.pk: f"wbm:site-state:{_STATE_FORMAT}:{site.pk}:{site.version}" for site in sites}
+    found = cache.get_many(list(keys.values()))
+    states = {pk: found.get(key) for pk, key in keys.items()}
+    missing = [pk for pk, state in states.items() if not isinstance(state, SiteState)]
+    if missing:
+        read = _read_site_states(missing)
+        cache.set_many({keys[pk]: read[pk] for pk in missing}, STATE_KEPT_SECONDS)
+        states |= read
+    for site in sites:
+        state = states[site.pk]
+        site._wbm_state = state
+        # The site's summary as attributes: what the templates and `site_attention` read.
+        site.slots_used = state.slots_used
+        site.pending_backups = state.pending_backups
+        site.pending_restorations = state.pending_restorations
+        site.newest_auto_at = state.newest_auto_at
+        site.newest_on_demand_at = state.newest_on_demand_at
+    return [states[site.pk] for site in sites]
+
+
+def site_state(site: Site) -> SiteState:
+    memo = getattr(site, "_wbm_state", None)
+    return memo if memo is not None else site_states([site])[0]
+
+
+def site_attention(site: Site, now: datetime) -> list[rules.Attention]:
+    """Why a site needs its owner's attention; `site` carries its summary (`site_states`)."""
+    return rules.attention(site, [site.newest_auto_at, site.newest_on_demand_at], now)

@@ -1,0 +1,196 @@
+"""The product's policy, each rule once: pages, the engine and the commands all ask here.
+
+Nothing here writes or calls Wix. The rules decide from `InFlight` (what runs on a site) and the
+mirror's rows; `in_flight` is the one read they need, so the request (under the site's lock), the
+worker (just before it sends) and the pages (from the kept site state) decide alike.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+
+from .models import Backup, Operation, Restoration, Site
+
+# A site needs attention when its newest READY backup is older than this (Wix makes an AUTO
+# backup every 7 days, so 8 days means one was missed).
+STALE_AFTER = timedelta(days=8)
+
+
+def slot_count() -> int:
+    """How many on-demand backups Wix keeps per site; a new one beyond evicts the oldest."""
+    return settings.WBM_ON_DEMAND_SLOTS
+
+
+# --- What runs on a site -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InFlight:
+    """What is running on a site, as far as the rules care.
+
+    `operations`: our running (queued or submitted) operations. `restoring_from`: the backups
+    that Wix's PENDING restorations read from, ours or started in Wix's own screens.
+    """
+
+    operations: Sequence[Operation] = ()
+    restoring_from: frozenset[str] = frozenset()
+
+    def without(self, operation: Operation) -> "InFlight":
+        """The same, less one operation (a worker asking about the one it is about to send)."""
+        others = tuple(op for op in self.operations if op.pk != operation.pk)
+        return InFlight(operations=others, restoring_from=self.restoring_from)
+
+    @property
+    def restores_from(self) -> set[str]:
+        """Backups that a restore reads from or is about to: ours, or running in Wix."""
+        return {op.backup_wix_id for op in self.operations if op.is_restore} | set(
+            self.restoring_from
+        )
+
+    @property
+    def deleting(self) -> set[str]:
+        return {
+            op.backup_wix_id for op in self.operations if op.kind == Operation.Kind.DELETE_BACKUP
+        }
+
+
+def in_flight(site: Site) -> InFlight:
+    """Read what runs on the site now (two queries)."""
+    operations = tuple(site.operations.filter(state__in=Operation.RUNNING).order_by("created_at"))
+    pending = site.restorations.filter(status=Restoration.PENDING)
+    return InFlight(
+        operations=operations,
+        restoring_from=frozenset(pending.values_list("backup_wix_id", flat=True)),
+    )
+
+
+def restore_running(work: InFlight) -> bool:
+    """A restore of the site is asked for or running (Wix restores one at a time per site)."""
+    return bool(work.restores_from)
+
+
+# --- What a backup offers ----------------------------------------------------------------------
+
+
+def restore_refusal(backup: Backup, work: InFlight) -> str:
+    """Why this backup cannot be restored now ("" when it can)."""
+    if backup.status == Backup.PENDING:
+        return "This backup is still being made; it can be restored once it is ready."
+    if backup.wix_id in work.deleting:
+        # Wix would refuse, or worse, restore from a backup the owner asked to be rid of.
+        return "This backup is being deleted, so it can no longer be restored."
+    if backup.status != Backup.READY:
+        return "Only a READY backup can be restored."
+    if restore_running(work):
+        return "A restore of this site is already running; wait for it to end."
+    return ""
+
+
+def delete_refusal(backup: Backup, work: InFlight) -> str:
+    """Why this backup cannot be deleted now ("" when it can)."""
+    if backup.status == Backup.PENDING:
+        return "This backup is still being made; it can be deleted once done."
+    if backup.status == Backup.DELETED:
+        return "This backup is already deleted."
+    if backup.wix_id in work.deleting:
+        return "This backup is already being deleted."
+    if backup.wix_id in work.restores_from:
+        return "A restore from this backup is running; delete it afterwards."
+    return ""
+
+
+def refusal(kind: str, backup: Backup, work: InFlight) -> str:
+    """Why an operation of this kind on this backup cannot be asked for now ("" when it can)."""
+    if kind in Operation.RESTORES:
+        return restore_refusal(backup, work)
+    if kind == Operation.Kind.DELETE_BACKUP:
+        return delete_refusal(backup, work)
+    return "Unknown operation."
+
+
+@dataclass(frozen=True)
+class BackupActions:
+    """What a backup's row offers: each action with why it is unavailable ("" when available,
+    None when the row does not offer it at all, as Restore on a failed backup)."""
+
+    restore_refusal: str | None
+    delete_refusal: str | None
+
+    @property
+    def can_restore(self) -> bool:
+        return self.restore_refusal == ""
+
+    @property
+    def can_delete(self) -> bool:
+        return self.delete_refusal == ""
+
+    @property
+    def same_reason(self) -> str:
+        """The one reason both actions are unavailable, when it is the same (said once)."""
+        return self.restore_refusal if self.restore_refusal == self.delete_refusal else ""
+
+
+def backup_actions(backup: Backup, work: InFlight) -> BackupActions:
+    if backup.status == Backup.PENDING:
+        # One sentence for both, said once on the row.
+        both = "Still being made; it can be restored or deleted once ready."
+        return BackupActions(restore_refusal=both, delete_refusal=both)
+    if backup.status == Backup.DELETED:
+        return BackupActions(restore_refusal=None, delete_refusal=None)
+    restore = restore_refusal(backup, work)
+    if backup.status != Backup.READY and backup.wix_id not in work.deleting:
+        restore = None  # a failed or canceled backup has nothing to restore: no button at all
+    return BackupActions(restore_refusal=restore, delete_refusal=delete_refusal(backup, work))
+
+
+# --- The slots ---------------------------------------------------------------------------------
+
+
+def evicted_by_next_backup(holding_slots: Iterable[Backup]) -> Backup | None:
+    """The on-demand backup Wix deletes when one more is made (None while a slot is free).
+
+    `holding_slots`: the site's on-demand backups that use a slot (PENDING or READY).
+    """
+    slots = sorted(holding_slots, key=lambda b: (b.requested_at, b.wix_id))
+    return slots[0] if len(slots) >= slot_count() else None
+
+
+def backup_evicted_next(site: Site) -> Backup | None:
+    """The site's backup that a new one would evict, read from the mirror."""
+    return evicted_by_next_backup(site.backups.holding_slot())
+
+
+# --- What needs the owner's attention ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Attention:
+    kind: str  # "key", "sync" or "stale"
+    text: str
+
+
+def attention(
+    site: Site, newest_ready_at: Iterable[datetime | None], now: datetime
+) -> list[Attention]:
+    """Why a site needs its owner's attention.
+
+    `newest_ready_at`: the request times of its newest READY backups (automatic, on demand).
+    """
+    found = []
+    if site.credentials_rejected:
+        found.append(Attention("key", site.last_sync_error or "Wix rejected the site's key."))
+    elif site.last_sync_error:
+        found.append(Attention("sync", f"The last sync with Wix failed: {site.last_sync_error}"))
+    newest = max(filter(None, newest_ready_at), default=None)
+    if newest is None and site.last_synced_at is not None:
+        found.append(Attention("stale", "There is no READY backup of this site."))
+    elif newest is not None and now - newest > STALE_AFTER:
+        days = (now - newest).days
+        found.append(Attention("stale", f"The newest READY backup is {days} days old."))
+    return found
+
+
+def slots_free(slots_used: int) -> int:
+    return max(slot_count() - slots_used, 0)
