@@ -273,6 +273,10 @@ SECRETS_ENCRYPTION_KEYS = _fernet_keys()
 # How many on-demand backups Wix keeps per site (a new one beyond evicts the oldest); read only by
 # sites/rules.py. Wix's number today; a setting so the product follows if Wix changes it.
 WBM_ON_DEMAND_SLOTS = env.int("WBM_ON_DEMAND_SLOTS", default=3)
+# How long a create whose answer was lost may still turn into a backup at Wix: the engine never
+# sends it again, and adopts the first on-demand backup Wix lists as requested since, until then
+# (docs/wix-backups-api.md). Wix was seen making one 12 s late; 10 minutes leaves a wide margin.
+WBM_CREATE_LANDING_SECONDS = env.int("WBM_CREATE_LANDING_SECONDS", default=600)
 WBM_SWEEP_INTERVAL = env.float("WBM_SWEEP_INTERVAL", default=2.0)
 # First poll of a submitted operation comes this soon; later polls back off up to the maximum.
 WBM_POLL_INTERVAL = env.float("WBM_POLL_INTERVAL", default=2.0)

@@ -196,6 +196,10 @@ class Operation(models.Model):
     # The last problem, in words a site owner understands (also set while retrying).
     error = models.TextField(blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    # When a create was sent to Wix (written just before the call). Set, and no backup id: Wix's
+    # answer was lost, so the create is never sent again; the first backup Wix lists as
+    # requested since is adopted instead (engine/landing.py).
+    sent_at = models.DateTimeField(null=True, blank=True)
     # When a submit attempt last began: after an ambiguous failure, a backup or restoration Wix
     # made since then is adopted instead of making another.
     attempt_started_at = models.DateTimeField(null=True, blank=True)

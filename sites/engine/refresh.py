@@ -14,6 +14,7 @@ from wixapi import WixError
 from .. import crypto
 from ..models import Backup, Operation, Restoration, Site
 from ..wix_clients import BaseUrlNotAllowed, client_for
+from . import landing
 from .dispatch import enqueue_refresh
 from .mirror import checked_ids, mirror_backups, mirror_restorations
 from .states import backoff, claim_site, finish, poll_later, version_up
@@ -58,7 +59,9 @@ def _refresh(site_id: Any, full: bool, now: datetime) -> None:
     site = Site.objects.filter(pk=site_id).first()
     if site is None:
         return
-    running = list(site.operations.filter(state=Operation.State.SUBMITTED))
+    # Submitted operations, and creates that ended unconfirmed (a backup Wix makes late is theirs).
+    watched = list(landing.watched(site, now))
+    running = [op for op in watched if op.state == Operation.State.SUBMITTED]
     want_restorations = (
         full
         or any(op.is_restore for op in running)
@@ -77,6 +80,8 @@ def _refresh(site_id: Any, full: bool, now: datetime) -> None:
         _refresh_failed(site, running, error, now)
         return
     mirror_backups(site, backups, complete=True, listed_at=now)
+    # Creates whose answer was lost: adopt what Wix made, or give up past the landing window.
+    running = landing.settle(site, watched, backups, now)
     if restorations is not None:
         mirror_restorations(site, restorations)
     jitter = random.uniform(0.9, 1.1)  # noqa: S311 - spreading load, not security

@@ -54,8 +54,42 @@ def operation_request(
     """Record what the owner asked for and hand it to a worker; refuse what cannot work.
 
     A repeat of a request that is still running returns the running operation, so a double click
-    never makes a second backup or a second restore.
+    never makes a second backup or a second restore. A request the rules refuse is logged (who
+    asked, and why not) and raised as OperationRefused.
     """
+    try:
+        return _record(
+            site=site, kind=kind, user=user, backup_wix_id=backup_wix_id, collections=collections
+        )
+    except RefusedByRules as refused:
+        Activity.objects.create(
+            site=site,
+            actor=user,
+            outcome=Activity.FAILED,
+            message=f"{refused.words} (refused)",
+            backup_at=refused.backup_at,
+            detail=str(refused),
+        )
+        site_touch(site.pk)
+        raise
+
+
+class RefusedByRules(OperationRefused):
+    """Refused by the rules (not for bad input): the activity log says so."""
+
+    def __init__(self, reason: str, *, words: str, backup_at: Any) -> None:
+        super().__init__(reason)
+        self.words, self.backup_at = words, backup_at
+
+
+def _record(
+    *,
+    site: Site,
+    kind: str,
+    user: AbstractBaseUser | None,
+    backup_wix_id: str,
+    collections: Iterable[dict[str, Any] | str] | None,
+) -> Operation:
     with transaction.atomic():
         # Requests of one site take turns, so two clicks cannot both pass the checks below.
         Site.objects.select_for_update().filter(pk=site.pk).first()
@@ -76,7 +110,8 @@ def operation_request(
                     return op
             reason = rules.refusal(kind, backup, rules.in_flight(site))
             if reason:
-                raise OperationRefused(reason)
+                words = operation_words(kind, chosen)
+                raise RefusedByRules(reason, words=words, backup_at=backup.requested_at)
         now = timezone.now()
         operation = Operation.objects.create(
             site=site,

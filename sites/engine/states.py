@@ -79,11 +79,12 @@ def finish(operation: Operation, *, state: str, error: str = "", from_state: str
     return bool(done)
 
 
-def mark_submitted(operation: Operation, **wix_ids: str) -> None:
+def mark_submitted(operation: Operation, *, error: str = "", **wix_ids: str) -> None:
+    """Sent: from now on the refresh polls Wix for it (`error`: what it waits for, if unusual)."""
     now = timezone.now()
     done = Operation.objects.filter(pk=operation.pk, state=Operation.State.QUEUED).update(
         state=Operation.State.SUBMITTED,
-        error="",
+        error=error,
         updated_at=now,
         claimed_until=None,
         due_at=now + timedelta(seconds=settings.WBM_POLL_INTERVAL),

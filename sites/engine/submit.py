@@ -10,9 +10,10 @@ from django.utils import timezone
 
 from wixapi import RestoreCollection, WixBackupsClient, WixError, WixNotFound, WixProtocolError
 
-from .. import crypto
+from .. import crypto, rules
 from ..models import Operation, Site
 from ..wix_clients import BaseUrlNotAllowed, client_for
+from . import landing
 from .mirror import mirror_backups, mirror_restorations
 from .states import backoff, finish, mark_submitted, site_touch, version_up
 from .words import InternalProblem, is_credentials_problem, owner_message
@@ -20,9 +21,7 @@ from .words import InternalProblem, is_credentials_problem, owner_message
 logger = logging.getLogger(__name__)
 
 
-# Clocks differ between us and Wix; an adopted backup may carry a requestedDate this much earlier
-# than our own record of when we asked.
-CLOCK_SKEW = timedelta(seconds=30)
+CLOCK_SKEW = landing.CLOCK_SKEW
 
 
 def operation_submit(*, operation_id: Any) -> None:
@@ -43,6 +42,20 @@ def operation_submit(*, operation_id: Any) -> None:
         attempts=operation.attempts, attempt_started_at=operation.attempt_started_at
     )
     try:
+        if operation.kind == Operation.Kind.CREATE_BACKUP and operation.sent_at is not None:
+            # An earlier attempt sent the create and never heard back (a crash mid-call): Wix
+            # may be making it, so it is never sent again; the refresh adopts what appears.
+            mark_submitted(operation, error=landing.WAITING)
+            return
+        reason = _refused_now(operation)
+        if reason:
+            finish(
+                operation,
+                state=Operation.State.FAILED,
+                error=reason,
+                from_state=Operation.State.QUEUED,
+            )
+            return
         with client_for(operation.site) as client:
             if operation.attempts > 1 and _adopt(operation, client):
                 return
@@ -55,11 +68,42 @@ def operation_submit(*, operation_id: Any) -> None:
         _submit_failed(operation, InternalProblem(str(error)))
 
 
+def _refused_now(operation: Operation) -> str:
+    """The rules again, just before sending: what ran since the request may forbid it now (a
+    delete asked for the backup a queued restore reads, a restore started in Wix's screens)."""
+    if operation.kind == Operation.Kind.CREATE_BACKUP:
+        return ""
+    site = operation.site
+    backup = site.backups.filter(wix_id=operation.backup_wix_id).first()
+    if backup is None:
+        return "This backup is not (or no longer) listed for the site."
+    return rules.refusal(operation.kind, backup, rules.in_flight(site).without(operation))
+
+
+def _send_create(operation: Operation, client: WixBackupsClient) -> None:
+    now = timezone.now()
+    # Written before the call: if the answer never comes (or this worker dies), no later attempt
+    # sends it again.
+    Operation.objects.filter(pk=operation.pk, state=Operation.State.QUEUED).update(sent_at=now)
+    operation.sent_at = now
+    try:
+        backup = client.create_backup()
+    except landing.AMBIGUOUS as error:
+        logger.info("operation %s: create's answer lost (%s); waiting for Wix", operation.pk, error)
+        mark_submitted(operation, error=landing.WAITING)
+        return
+    except WixError:
+        # Wix answered: it made nothing, and a retry may send the create again.
+        Operation.objects.filter(pk=operation.pk).update(sent_at=None)
+        operation.sent_at = None
+        raise
+    mirror_backups(operation.site, [backup])
+    mark_submitted(operation, backup_wix_id=backup.id)
+
+
 def _send(operation: Operation, client: WixBackupsClient) -> None:
     if operation.kind == Operation.Kind.CREATE_BACKUP:
-        backup = client.create_backup()
-        mirror_backups(operation.site, [backup])
-        mark_submitted(operation, backup_wix_id=backup.id)
+        _send_create(operation, client)
     elif operation.kind == Operation.Kind.RESTORE:
         restoration = client.restore_backup(operation.backup_wix_id)
         mirror_restorations(operation.site, [restoration])
