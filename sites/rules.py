@@ -158,8 +158,12 @@ def evicted_by_next_backup(holding_slots: Iterable[Backup]) -> Backup | None:
 
 
 def backup_evicted_next(site: Site) -> Backup | None:
-    """The site's backup that a new one would evict, read from the mirror."""
-    return evicted_by_next_backup(site.backups.holding_slot())
+    """The site's backup that a new one would evict, read from the mirror.
+
+    Only the oldest `slot_count()` are read: there are at least that many iff all are found.
+    """
+    oldest = site.backups.holding_slot().order_by("requested_at", "wix_id")[: slot_count()]
+    return evicted_by_next_backup(oldest)
 
 
 # --- What needs the owner's attention ----------------------------------------------------------
