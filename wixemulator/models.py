@@ -79,6 +79,8 @@ class EmuApiKey(models.Model):
     site = models.ForeignKey(EmuSite, on_delete=models.CASCADE, related_name="api_keys")
     # A key made without the "Manage Data Backups" permission authenticates but is refused (403).
     can_manage_backups = models.BooleanField(default=True)
+    # Likewise "Manage Data Items" / "Manage Data Collections" for the Data APIs.
+    can_manage_data = models.BooleanField(default=True)
 
     def __str__(self) -> str:
         return f"key …{self.key[-4:]} of {self.site_id}"
@@ -96,10 +98,27 @@ class EmuToken(models.Model):
 
 
 class EmuCollection(models.Model):
+    NATIVE = "NATIVE"
+    WIX_APP = "WIX_APP"
+    TYPES = [(NATIVE, NATIVE), (WIX_APP, WIX_APP)]
+
     site = models.ForeignKey(EmuSite, on_delete=models.CASCADE, related_name="collections")
     collection_id = models.CharField(max_length=256)
     # Wix's displayName may be null, which is not the same as "", so NULL is kept.
     display_name = models.CharField(max_length=256, null=True, blank=True)  # noqa: DJ001
+    # The schema the Data Collections API answers; Wix backups do not keep it.
+    collection_type = models.CharField(max_length=20, choices=TYPES, default=NATIVE)
+    owner_app_id = models.CharField(max_length=64, blank=True, default="")
+    max_page_size = models.PositiveIntegerField(default=1000)
+    # A Wix app's collection (Stores-like) refuses writes through the Data Items API.
+    writable = models.BooleanField(default=True)
+    display_field = models.CharField(max_length=256, blank=True, default="")
+    # [{"key", "displayName", "type", "systemField", "required", ...}] without the system fields,
+    # which are added when answering.
+    fields = models.JSONField(default=list, blank=True)
+    permissions = models.JSONField(default=dict, blank=True)
+    revision = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["collection_id"]
@@ -114,12 +133,21 @@ class EmuCollection(models.Model):
 class EmuItem(models.Model):
     collection = models.ForeignKey(EmuCollection, on_delete=models.CASCADE, related_name="items")
     item_id = models.CharField(max_length=256)
+    # The item's own fields; the system fields are the columns below, added when answering.
     data = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    owner = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["item_id"]
         constraints = [
             models.UniqueConstraint(fields=["collection", "item_id"], name="emu_item_unique")
+        ]
+        # Wix's order without a sort: _createdDate, then _id.
+        indexes = [
+            models.Index(fields=["collection", "created_at", "item_id"], name="emu_item_order"),
+            models.Index(fields=["collection", "updated_at"], name="emu_item_updated"),
         ]
 
     def __str__(self) -> str:
@@ -145,8 +173,8 @@ class EmuBackup(models.Model):
     # slot at once and shows DELETED from deleted_at on.
     delete_requested_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
-    # {"collections": [{"id", "displayName", "items": [{"id", "data"}]}]}
-    snapshot = models.JSONField(default=dict)
+    # The content a backup keeps is in EmuBackupItem rows (copied in SQL, so a backup of a large
+    # site stays fast).
     size_in_bytes = models.BigIntegerField(default=0)
     # [{"id", "displayName"}], what Wix lists as the backup's collections.
     collections = models.JSONField(default=list)
@@ -164,6 +192,57 @@ class EmuBackup(models.Model):
         if self.finish_at <= now:
             return self.outcome
         return "PENDING"
+
+
+class EmuBackupItem(models.Model):
+    """One item as a backup keeps it: its collection's id, its fields and its system fields."""
+
+    backup = models.ForeignKey(EmuBackup, on_delete=models.CASCADE, related_name="items")
+    collection_id = models.CharField(max_length=256)
+    item_id = models.CharField(max_length=256)
+    data = models.JSONField(default=dict)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    owner = models.CharField(max_length=64, blank=True, default="")
+
+    class Meta:
+        indexes = [models.Index(fields=["backup", "collection_id"], name="emu_bitem_coll")]
+
+    def __str__(self) -> str:
+        return f"{self.collection_id}/{self.item_id} in {self.backup_id}"
+
+
+class EmuCursor(models.Model):
+    """A cursor of a query: the matching ids as of its first page, in order, so paging on skips
+    and repeats nothing while the collection changes (docs/wix-data-api.md)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    site = models.ForeignKey(EmuSite, on_delete=models.CASCADE, related_name="cursors")
+    collection_id = models.CharField(max_length=256)
+    fields = models.JSONField(default=list)
+    total = models.PositiveIntegerField()
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"cursor {self.id}"
+
+
+class EmuCursorChunk(models.Model):
+    """`CHUNK` consecutive ids of a cursor's result (one row per chunk, not per id)."""
+
+    CHUNK = 1000
+
+    cursor = models.ForeignKey(EmuCursor, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField()
+    ids = models.JSONField(default=list)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["cursor", "index"], name="emu_cursor_chunk_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"chunk {self.index} of {self.cursor_id}"
 
 
 class EmuRestoration(models.Model):

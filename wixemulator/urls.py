@@ -1,23 +1,47 @@
 from django.urls import path, re_path
 
-from . import api, views
+from . import views
+from .api import collections, items, oauth
+
+# The package re-exports the Backups views under their own names (api.backups is a view).
+from .api.backups import backup, backups, partial_restore, restorations, restore
 
 app_name = "wixemulator"
 
 urlpatterns = [
     # Wix's API paths. /restorations must come before /{backupId} (contract: "Match
     # /restorations before /{backupId}").
-    path("wix-data/v2/backups", api.backups, name="backups"),
-    path("wix-data/v2/backups/restorations", api.restorations, name="restorations"),
-    path("wix-data/v2/backups/<str:backup_id>/restore", api.restore, name="restore"),
+    path("wix-data/v2/backups", backups, name="backups"),
+    path("wix-data/v2/backups/restorations", restorations, name="restorations"),
+    path("wix-data/v2/backups/<str:backup_id>/restore", restore, name="restore"),
     path(
         "wix-data/v2/backups/<str:backup_id>/partial-restore",
-        api.partial_restore,
+        partial_restore,
         name="partial-restore",
     ),
-    path("wix-data/v2/backups/<str:backup_id>", api.backup, name="backup"),
-    path("oauth2/token", api.oauth_token, name="oauth-token"),
-    re_path(r"^(?P<rest>(?:wix-data|oauth2)(?:/.*)?)$", api.not_found),
+    path("wix-data/v2/backups/<str:backup_id>", backup, name="backup"),
+    # Data Items: the named actions before /items/{dataItemId}, as on Wix.
+    path("wix-data/v2/items", items.insert, name="items-insert"),
+    path("wix-data/v2/items/query", items.query, name="items-query"),
+    path("wix-data/v2/items/count", items.count, name="items-count"),
+    path("wix-data/v2/items/remove", items.remove, name="items-remove"),
+    path("wix-data/v2/items/update", items.update, name="items-update"),
+    path("wix-data/v2/items/save", items.save, name="items-save"),
+    path("wix-data/v2/items/truncate", items.truncate, name="items-truncate"),
+    path("wix-data/v2/items/<str:item_id>", items.item, name="data-item"),
+    path("wix-data/v2/bulk/items/insert", items.bulk_insert, name="bulk-insert"),
+    path("wix-data/v2/bulk/items/save", items.bulk_save, name="bulk-save"),
+    path("wix-data/v2/bulk/items/update", items.bulk_update, name="bulk-update"),
+    path("wix-data/v2/bulk/items/remove", items.bulk_remove, name="bulk-remove"),
+    # Data Collections; ids may hold a slash ("Stores/Products").
+    path("wix-data/v2/collections", collections.collection_list, name="collections"),
+    path(
+        "wix-data/v2/collections/<path:collection_id>",
+        collections.collection,
+        name="data-collection",
+    ),
+    path("oauth2/token", oauth.oauth_token, name="oauth-token"),
+    re_path(r"^(?P<rest>(?:wix-data|oauth2)(?:/.*)?)$", oauth.not_found),
     # The data browser (staff only).
     path("", views.home, name="home"),
     path("sites/<uuid:site_id>/", views.site_detail, name="site"),

@@ -41,7 +41,7 @@ def site_detail(request: HttpRequest, site_id: object) -> HttpResponse:
     site = _settled_site(site_id)
     now = site.now()
     collections = site.collections.annotate(item_count=Count("items"))
-    backups = site.backups.defer("snapshot").order_by("-requested_at")[:50]
+    backups = site.backups.order_by("-requested_at")[:50]
     restorations = site.restorations.select_related("backup").order_by("-requested_at")[:20]
     return render(
         request,
@@ -85,7 +85,9 @@ def item_edit(
         form = ItemForm(request.POST)
         if form.is_valid():
             item.data = form.cleaned_data["data"]
-            item.save(update_fields=["data"])
+            # An edit here is a write on Wix: the item's _updatedDate moves with the site's clock.
+            item.updated_at = services.content.to_millis(item.collection.site.now())
+            item.save(update_fields=["data", "updated_at"])
             messages.success(request, f"Saved {item.item_id}.")
             return redirect("wixemulator:collection", site_id=site_id, collection_id=collection_id)
     else:
@@ -109,9 +111,11 @@ def bulk_update(request: HttpRequest, site_id: object, collection_id: str) -> Ht
     field, value = form.cleaned_data["field"], form.cleaned_data["value"]
     with transaction.atomic():
         items = list(collection.items.all())
+        stamp = services.content.to_millis(collection.site.now())
         for item in items:
             item.data = {**item.data, field: value}
-        EmuItem.objects.bulk_update(items, ["data"], batch_size=500)
+            item.updated_at = stamp
+        EmuItem.objects.bulk_update(items, ["data", "updated_at"], batch_size=500)
     messages.success(request, f"Set {field} to {value!r} on {len(items)} items.")
     return redirect("wixemulator:collection", site_id=site_id, collection_id=collection_id)
 

@@ -9,6 +9,7 @@ from wixemulator.models import EmuCollection, EmuItem
 
 BACKUPS = "/wix-data/v2/backups"
 RESTORATIONS = "/wix-data/v2/backups/restorations"
+WORK_SECONDS = 60.0
 
 
 @dataclass
@@ -56,13 +57,21 @@ class WixHttp:
     def delete(self, backup_id: str) -> requests.Response:
         return self.call("DELETE", f"{BACKUPS}/{backup_id}", params={"backupId": backup_id})
 
-    def wait(self, seconds: float = 5.0) -> None:
+    def wait(self, seconds: float = WORK_SECONDS + 1) -> None:
         """Let the site's clock run on, so PENDING work finishes without sleeping."""
         emu.advance_clock(self.creds.site_id, seconds=seconds)
 
 
 @pytest.fixture
 def wix(emulator_url, emu_site) -> WixHttp:
+    # Work takes a minute on the site's clock, so what a test sees PENDING stays PENDING however
+    # slow the machine; wait() moves the clock instead of sleeping (issue 14).
+    emu.set_delays(
+        emu_site.site_id,
+        backup_seconds=WORK_SECONDS,
+        restore_seconds=WORK_SECONDS,
+        delete_seconds=WORK_SECONDS,
+    )
     with requests.Session() as session:
         yield WixHttp(emulator_url, emu_site, session)
 

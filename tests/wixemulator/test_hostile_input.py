@@ -61,7 +61,7 @@ def test_a_huge_status_list_is_refused_without_a_500(wix):
 @pytest.mark.parametrize("body", [b"{", b"[1,2]", b'"text"', b"\xff\xfe"])
 def test_bad_json_bodies_are_refused_and_change_nothing(wix, body):
     backup = wix.create_backup()
-    wix.wait(1)
+    wix.wait()
     for path in (f"{BACKUPS}/{backup['id']}/restore", f"{BACKUPS}/{backup['id']}/partial-restore"):
         answer = wix.call("POST", path, data=body, headers={"Content-Type": "application/json"})
         assert answer.status_code == 400
@@ -85,7 +85,7 @@ def test_bad_json_bodies_are_refused_and_change_nothing(wix, body):
 )
 def test_bad_partial_restore_bodies_are_refused(wix, collections):
     backup = wix.create_backup()
-    wix.wait(1)
+    wix.wait()
     body = {"backupId": backup["id"]}
     if collections is not None:
         body["restorationCollections"] = collections
@@ -96,7 +96,7 @@ def test_bad_partial_restore_bodies_are_refused(wix, collections):
 
 def test_a_body_backup_id_that_differs_from_the_path_is_refused(wix):
     backup = wix.create_backup()
-    wix.wait(1)
+    wix.wait()
     answer = wix.call(
         "POST", f"{BACKUPS}/{backup['id']}/restore", json={"backupId": str(uuid.uuid4())}
     )
@@ -162,7 +162,7 @@ def test_unknown_api_paths_are_wix_style_404s(wix):
 
 def test_an_oversized_body_is_refused(wix):
     backup = wix.create_backup()
-    wix.wait(1)
+    wix.wait()
     huge = b'{"backupId": "' + b"x" * (3 * 1024 * 1024) + b'"}'
     answer = wix.call("POST", f"{BACKUPS}/{backup['id']}/restore", data=huge)
     assert_wix_400(answer, "body")

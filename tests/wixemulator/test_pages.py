@@ -80,7 +80,7 @@ def test_site_page_shows_content_restored_since_the_last_api_call(staff_client, 
     emu.set_delays(store.site_id, backup_seconds=0, restore_seconds=1)
     site = emu.EmuSite.objects.get(site_id=store.site_id)
     original = item_data(store.site_id, "Products", "product-0003")
-    backup = emu._make_backup(site, EmuBackup.ON_DEMAND, site.now())
+    backup = emu.create_backup(site, site.now())
     staff_client.post(
         reverse("wixemulator:bulk", args=[store.site_id, "Products"]),
         {"field": "stock", "value": "0"},

@@ -8,7 +8,7 @@ from .conftest import item_data, set_all
 
 def ready_backup(wix):
     backup = wix.create_backup()
-    wix.wait(1)
+    wix.wait()
     return backup
 
 
@@ -29,12 +29,13 @@ def test_full_restore_brings_back_every_collection_once_completed(wix):
     assert restoration["restorationCollections"] == [
         {"dataCollectionId": "BlogPosts"},
         {"dataCollectionId": "Customers"},
+        {"dataCollectionId": "Events"},
         {"dataCollectionId": "Products"},
     ]
     # Content is replaced only when the restoration completes.
     assert item_data(site, "Products", "product-0001")["stock"] == 0
 
-    wix.wait(1)
+    wix.wait()
     listed = wix.restorations()
     assert [r["status"] for r in listed] == ["COMPLETED"]
     assert listed[0]["finishedDate"]
@@ -48,7 +49,7 @@ def test_restore_removes_items_added_after_the_backup(wix):
     products = EmuCollection.objects.get(site_id=site, collection_id="Products")
     products.items.create(item_id="product-new", data={"name": "New"})
     wix.restore(backup["id"])
-    wix.wait(1)
+    wix.wait()
     wix.restorations()
     assert not products.items.filter(item_id="product-new").exists()
 
@@ -65,7 +66,7 @@ def test_partial_restore_restores_only_the_chosen_collections(wix):
     assert answer.json()["restoration"]["restorationCollections"] == [
         {"dataCollectionId": "Products"}
     ]
-    wix.wait(1)
+    wix.wait()
     assert wix.restorations()[0]["status"] == "COMPLETED"
 
     assert item_data(site, "Products", "product-0007") == original
@@ -91,7 +92,7 @@ def test_partial_restore_into_another_collection_leaves_the_source_alone(wix):
         ],
     )
     assert answer.status_code == 200
-    wix.wait(1)
+    wix.wait()
     wix.restorations()
 
     recovered = EmuCollection.objects.get(site_id=site, collection_id="ProductsRecovered")
@@ -112,7 +113,7 @@ def test_restore_of_a_pending_backup_is_refused_not_ready(wix):
 def test_restore_of_a_deleted_or_failed_backup_is_refused_not_ready(wix):
     backup = ready_backup(wix)
     wix.delete(backup["id"])
-    wix.wait(1)
+    wix.wait()
     assert wix.restore(backup["id"]).status_code == 428
     emu.set_faults(wix.creds.site_id, fail_rate=1.0)
     failed = ready_backup(wix)
@@ -128,7 +129,7 @@ def test_a_second_restoration_while_one_is_pending_is_a_conflict(wix):
     assert answer.status_code == 409
     assert answer.json()["details"]["applicationError"]["code"] == "RESTORATION_IN_PROGRESS"
     assert len(wix.restorations()) == 1
-    wix.wait(1)
+    wix.wait()
     assert wix.restore(backup["id"]).status_code == 200
 
 
@@ -138,7 +139,7 @@ def test_a_backup_in_use_by_a_pending_restoration_cannot_be_deleted(wix):
     answer = wix.delete(backup["id"])
     assert answer.status_code == 428
     assert answer.json()["details"]["applicationError"]["code"] == "BACKUP_IN_USE"
-    wix.wait(1)
+    wix.wait()
     assert wix.delete(backup["id"]).status_code == 200
 
 
@@ -148,7 +149,7 @@ def test_failed_restorations_change_nothing(wix):
     set_all(site, "Products", "stock", 0)
     emu.set_faults(site, fail_rate=1.0)
     wix.restore(backup["id"])
-    wix.wait(1)
+    wix.wait()
     assert wix.restorations()[0]["status"] == "FAILED"
     assert item_data(site, "Products", "product-0001")["stock"] == 0
 
@@ -156,7 +157,7 @@ def test_failed_restorations_change_nothing(wix):
 def test_restorations_list_filters_on_status_and_pages(wix):
     backup = ready_backup(wix)
     wix.restore(backup["id"])
-    wix.wait(1)
+    wix.wait()
     wix.restore(backup["id"])
     assert [r["status"] for r in wix.restorations(status="PENDING")] == ["PENDING"]
     assert [r["status"] for r in wix.restorations(status="COMPLETED")] == ["COMPLETED"]

@@ -1,32 +1,20 @@
-"""What the emulated Wix does: every state change of the emulator goes through here.
+"""Wix's Backups API as the emulated Wix does it: backups, restorations and their clock.
 
-The API views (api.py), the management command and the data pages call these functions; tests
-call them to set up sites. Rules follow ../shared/wix-backups-api.md, including its table
-"Where Wix is silent".
+Rules follow docs/wix-backups-api.md, including its table "Where Wix is silent".
 """
 
-import json
 import random
-import secrets
 import uuid
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Case, F, Q, QuerySet, Value, When
 
-from . import demo
-from .models import (
-    AUTO_BACKUP_INTERVAL,
-    EmuApiKey,
-    EmuApp,
-    EmuBackup,
-    EmuCollection,
-    EmuItem,
-    EmuRestoration,
-    EmuSite,
-)
+from ..models import AUTO_BACKUP_INTERVAL, EmuBackup, EmuCollection, EmuRestoration, EmuSite
+from .content import backed_up_collections, copy_into_backup, restore_collection, wix_time
+from .errors import EmuApiError, invalid
+from .sites import lock_site
 
 ON_DEMAND_SLOTS = 3
 AUTO_KEPT = 4
@@ -36,187 +24,6 @@ AUTO_CATCH_UP = 8
 BACKUP_STATUSES = ("PENDING", "READY", "FAILED", "DELETED", "CANCELED")
 BACKUP_TYPES = ("ON_DEMAND", "AUTO")
 RESTORATION_STATUSES = ("PENDING", "COMPLETED", "FAILED")
-DEFAULT_APP_NAME = "Wix Backup Manager (emulated app)"
-
-
-class EmuApiError(Exception):
-    """An answer other than 200, in Wix's error format."""
-
-    def __init__(
-        self,
-        status: int,
-        message: str,
-        *,
-        code: str | None = None,
-        violations: list[dict[str, str]] | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.code = code
-        self.violations = violations
-        self.headers = headers or {}
-
-    def body(self) -> dict[str, Any]:
-        if self.violations is not None:
-            details: dict[str, Any] = {"validationError": {"fieldViolations": self.violations}}
-        else:
-            details = {
-                "applicationError": {
-                    "code": self.code or "",
-                    "description": self.message,
-                    "data": {},
-                }
-            }
-        return {"message": self.message, "details": details}
-
-
-def invalid(field: str, description: str, rule: str = "FORMAT") -> EmuApiError:
-    return EmuApiError(
-        400,
-        f"INVALID_ARGUMENT: {field} {description}",
-        violations=[{"field": field, "description": description, "violatedRule": rule}],
-    )
-
-
-# --- Sites and their settings ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SiteCredentials:
-    site_id: str
-    api_key: str
-    app_id: str
-    app_secret: str
-    instance_id: str
-
-    def as_json(self) -> dict[str, str]:
-        d = asdict(self)
-        return {
-            "siteId": d["site_id"],
-            "apiKey": d["api_key"],
-            "appId": d["app_id"],
-            "appSecret": d["app_secret"],
-            "instanceId": d["instance_id"],
-        }
-
-
-def default_app() -> EmuApp:
-    app = EmuApp.objects.filter(name=DEFAULT_APP_NAME).order_by("pk").first()
-    if app is None:
-        app = EmuApp.objects.create(name=DEFAULT_APP_NAME, app_secret=secrets.token_urlsafe(32))
-    return app
-
-
-def new_api_key() -> str:
-    # Wix API keys are long opaque JWT-like strings; the shape only matters for realism.
-    return "IST." + secrets.token_urlsafe(48)
-
-
-@transaction.atomic
-def create_site(*, name: str, demo_data: bool = False) -> SiteCredentials:
-    app = default_app()
-    site = EmuSite.objects.create(name=name, app=app)
-    key = EmuApiKey.objects.create(key=new_api_key(), site=site)
-    if demo_data:
-        demo.fill(site)
-    return credentials(site, api_key=key.key)
-
-
-def credentials(site: EmuSite, *, api_key: str | None = None) -> SiteCredentials:
-    if api_key is None:
-        first = site.api_keys.filter(can_manage_backups=True).order_by("pk").first()
-        api_key = first.key if first else ""
-    app = site.app or default_app()
-    return SiteCredentials(
-        site_id=str(site.site_id),
-        api_key=api_key,
-        app_id=str(app.app_id),
-        app_secret=app.app_secret,
-        instance_id=str(site.instance_id),
-    )
-
-
-def add_api_key(site_id: str | uuid.UUID, *, can_manage_backups: bool = True) -> str:
-    site = EmuSite.objects.get(site_id=site_id)
-    return EmuApiKey.objects.create(
-        key=new_api_key(), site=site, can_manage_backups=can_manage_backups
-    ).key
-
-
-def set_delays(
-    site_id: str | uuid.UUID,
-    *,
-    backup_seconds: float | None = None,
-    restore_seconds: float | None = None,
-    delete_seconds: float | None = None,
-) -> None:
-    """Set the site's durations; None leaves one as it is."""
-    values = {
-        f"{kind}_seconds": seconds
-        for kind, seconds in (
-            ("backup", backup_seconds),
-            ("restore", restore_seconds),
-            ("delete", delete_seconds),
-        )
-        if seconds is not None
-    }
-    for field, seconds in values.items():
-        if seconds < 0:
-            raise ValueError(f"{field} must not be negative")
-    EmuSite.objects.filter(site_id=site_id).update(**values)
-
-
-def set_faults(
-    site_id: str | uuid.UUID,
-    *,
-    error_rate: float = 0.0,
-    rate_limit_rate: float = 0.0,
-    delay_rate: float = 0.0,
-    delay_seconds: float = 0.0,
-    drop_rate: float = 0.0,
-    fail_rate: float = 0.0,
-    count: int | None = None,
-    garbage_rate: float = 0.0,
-) -> None:
-    """Replace the site's faults (all zero: a healthy site)."""
-    shares = {
-        "error_rate": error_rate,
-        "rate_limit_rate": rate_limit_rate,
-        "delay_rate": delay_rate,
-        "drop_rate": drop_rate,
-        "garbage_rate": garbage_rate,
-        "fail_rate": fail_rate,
-    }
-    for name, share in shares.items():
-        if not 0.0 <= share <= 1.0:
-            raise ValueError(f"{name} must be between 0 and 1")
-    if error_rate + rate_limit_rate + delay_rate + drop_rate + garbage_rate > 1.0 + 1e-9:
-        raise ValueError("the request fault shares must add up to at most 1")
-    if delay_seconds < 0:
-        raise ValueError("delay_seconds must not be negative")
-    if count is not None and count < 0:
-        raise ValueError("count must not be negative")
-    EmuSite.objects.filter(site_id=site_id).update(
-        fault_error_rate=error_rate,
-        fault_rate_limit_rate=rate_limit_rate,
-        fault_delay_rate=delay_rate,
-        fault_delay_seconds=delay_seconds,
-        fault_drop_rate=drop_rate,
-        fault_garbage_rate=garbage_rate,
-        fault_fail_rate=fail_rate,
-        fault_count=count,
-    )
-
-
-def advance_clock(site_id: str | uuid.UUID, *, seconds: float) -> None:
-    """Let time pass on the site's clock (for example a week, to see an AUTO backup)."""
-    if seconds < 0:
-        raise ValueError("the clock only moves forward")
-    EmuSite.objects.filter(site_id=site_id).update(
-        clock_offset_seconds=F("clock_offset_seconds") + seconds
-    )
 
 
 # --- Time: derived state and the catch-up every request does first --------------------------
@@ -233,11 +40,6 @@ def backup_status_expr(now: datetime) -> Case:
 
 def restoration_status_expr(now: datetime) -> Case:
     return Case(When(finish_at__lte=now, then=F("outcome")), default=Value("PENDING"))
-
-
-def lock_site(site_id: str | uuid.UUID) -> EmuSite:
-    """The site row, locked for the rest of the transaction so processes take turns on a site."""
-    return EmuSite.objects.select_for_update().get(site_id=site_id)
 
 
 def settle(site: EmuSite, now: datetime) -> None:
@@ -283,48 +85,32 @@ def take_auto_backup(site_id: str | uuid.UUID) -> EmuBackup:
 # --- Content ----------------------------------------------------------------------------------
 
 
-def _snapshot(site: EmuSite) -> dict[str, Any]:
-    collections = []
-    items_by_collection: dict[int, list[dict[str, Any]]] = {}
-    for item in EmuItem.objects.filter(collection__site=site).order_by("collection_id", "item_id"):
-        items_by_collection.setdefault(item.collection_id, []).append(
-            {"id": item.item_id, "data": item.data}
-        )
-    for collection in site.collections.order_by("collection_id"):
-        collections.append(
-            {
-                "id": collection.collection_id,
-                "displayName": collection.display_name,
-                "items": items_by_collection.get(collection.pk, []),
-            }
-        )
-    return {"collections": collections}
-
-
-def replace_items(collection: EmuCollection, items: list[dict[str, Any]]) -> None:
-    collection.items.all().delete()
-    EmuItem.objects.bulk_create(
-        [EmuItem(collection=collection, item_id=i["id"], data=i["data"]) for i in items],
-        batch_size=500,
-    )
-
-
 def _apply_restoration(site: EmuSite, restoration: EmuRestoration) -> None:
-    sources = {c["id"]: c for c in restoration.backup.snapshot.get("collections", [])}
+    kept = {c["id"]: c for c in restoration.backup.collections}
     for rc in restoration.restoration_collections:
-        source = sources.get(rc["dataCollectionId"])
+        source = kept.get(rc["dataCollectionId"])
         if source is None:
             continue
         destination = rc.get("restoreDestination") or {}
         target_id = destination.get("dataCollectionId") or source["id"]
         display_name = destination.get("displayName") or source["displayName"]
+        # A collection the restore has to create gets the source's schema when the source still
+        # exists (the backup itself keeps no schema).
+        template = site.collections.filter(collection_id=source["id"]).first()
+        defaults: dict[str, Any] = {"display_name": display_name}
+        if template is not None:
+            defaults |= {
+                "fields": template.fields,
+                "permissions": template.permissions,
+                "display_field": template.display_field,
+            }
         collection, created = EmuCollection.objects.get_or_create(
-            site=site, collection_id=target_id, defaults={"display_name": display_name}
+            site=site, collection_id=target_id, defaults=defaults
         )
         if not created and destination.get("displayName"):
             collection.display_name = destination["displayName"]
             collection.save(update_fields=["display_name"])
-        replace_items(collection, source["items"])
+        restore_collection(collection, restoration.backup, source["id"])
 
 
 # --- Backups and restorations -----------------------------------------------------------------
@@ -335,10 +121,8 @@ def _ends_failed(site: EmuSite) -> bool:
 
 
 def _make_backup(site: EmuSite, kind: str, requested_at: datetime) -> EmuBackup:
-    snapshot = _snapshot(site)
-    size = len(json.dumps(snapshot, separators=(",", ":")).encode())
     duration = site.duration("backup")
-    return EmuBackup.objects.create(
+    backup = EmuBackup.objects.create(
         site=site,
         type=kind,
         requested_at=requested_at,
@@ -346,12 +130,14 @@ def _make_backup(site: EmuSite, kind: str, requested_at: datetime) -> EmuBackup:
         started_at=requested_at + min(duration / 4, timedelta(milliseconds=500)),
         finish_at=requested_at + duration,
         outcome=EmuBackup.FAILED if _ends_failed(site) else EmuBackup.READY,
-        snapshot=snapshot,
-        size_in_bytes=size,
         collections=[
-            {"id": c["id"], "displayName": c["displayName"]} for c in snapshot["collections"]
+            {"id": c.collection_id, "displayName": c.display_name}
+            for c in backed_up_collections(site)
         ],
     )
+    backup.size_in_bytes = copy_into_backup(site, backup)
+    EmuBackup.objects.filter(pk=backup.pk).update(size_in_bytes=backup.size_in_bytes)
+    return backup
 
 
 def create_backup(site: EmuSite, now: datetime) -> EmuBackup:
@@ -365,7 +151,7 @@ def create_backup(site: EmuSite, now: datetime) -> EmuBackup:
 
 
 def find_backup(site: EmuSite, backup_id: uuid.UUID) -> EmuBackup:
-    backup = EmuBackup.objects.filter(site=site, pk=backup_id).defer("snapshot").first()
+    backup = EmuBackup.objects.filter(site=site, pk=backup_id).first()
     if backup is None:
         raise EmuApiError(404, f"Backup {backup_id} not found", code="BACKUP_NOT_FOUND")
     return backup
@@ -379,6 +165,15 @@ def restore(
 ) -> EmuRestoration:
     """Start a restoration; `collections` None restores every collection onto itself."""
     backup = find_backup(site, backup_id)
+    if backup.delete_requested_at is not None:
+        # Wix refuses to restore from a backup it is deleting, as it refuses to delete a backup a
+        # restoration uses (docs/wix-backups-api.md, "Where Wix is silent").
+        state = "deleted" if backup.status_at(now) == "DELETED" else "being deleted"
+        raise EmuApiError(
+            428,
+            f"Backup {backup_id} is {state}; it cannot be restored",
+            code="BACKUP_NOT_READY",
+        )
     if backup.status_at(now) != "READY":
         raise EmuApiError(
             428,
@@ -430,10 +225,8 @@ def delete_backup(site: EmuSite, now: datetime, backup_id: uuid.UUID) -> None:
 def list_backups(
     site: EmuSite, now: datetime, *, statuses: list[str], types: list[str], limit: int, offset: int
 ) -> tuple[list[EmuBackup], int]:
-    qs: QuerySet[EmuBackup] = (
-        EmuBackup.objects.filter(site=site)
-        .defer("snapshot")
-        .annotate(current_status=backup_status_expr(now))
+    qs: QuerySet[EmuBackup] = EmuBackup.objects.filter(site=site).annotate(
+        current_status=backup_status_expr(now)
     )
     if statuses:
         qs = qs.filter(current_status__in=statuses)
@@ -449,7 +242,6 @@ def list_restorations(
     qs: QuerySet[EmuRestoration] = (
         EmuRestoration.objects.filter(site=site)
         .select_related("backup")
-        .defer("backup__snapshot")
         .annotate(current_status=restoration_status_expr(now))
     )
     if statuses:
@@ -459,13 +251,6 @@ def list_restorations(
 
 
 # --- Wire format ------------------------------------------------------------------------------
-
-
-def wix_time(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    utc = value.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
 def _if_past(value: datetime | None, now: datetime) -> datetime | None:

@@ -1,0 +1,106 @@
+"""What the emulated Wix does: every state change of the emulator goes through here.
+
+Split as Wix's own SDK packages are: `sites` (sites, keys, faults, clock), `backups` (the Backups
+API), `content` (items as Wix holds them, what a backup keeps), `items` and `query` (the Data
+Items API), `collections` (the Data Collections API). The names below stay importable from
+`wixemulator.services`, which the API views, commands, data pages and tests use.
+"""
+
+from ..models import (
+    EmuApiKey,
+    EmuApp,
+    EmuBackup,
+    EmuBackupItem,
+    EmuCollection,
+    EmuItem,
+    EmuRestoration,
+    EmuSite,
+)
+from . import collections, content, items, query
+from .backups import (
+    AUTO_CATCH_UP,
+    AUTO_KEPT,
+    BACKUP_STATUSES,
+    BACKUP_TYPES,
+    ON_DEMAND_SLOTS,
+    RESTORATION_STATUSES,
+    backup_json,
+    backup_status_expr,
+    create_backup,
+    delete_backup,
+    find_backup,
+    holds_slot,
+    list_backups,
+    list_restorations,
+    restoration_json,
+    restoration_status_expr,
+    restore,
+    settle,
+    take_auto_backup,
+)
+from .content import item_json, replace_items, site_owner, wix_time
+from .errors import EmuApiError, invalid
+from .sites import (
+    DEFAULT_APP_NAME,
+    SiteCredentials,
+    add_api_key,
+    advance_clock,
+    create_site,
+    credentials,
+    default_app,
+    lock_site,
+    new_api_key,
+    set_delays,
+    set_faults,
+)
+
+__all__ = [
+    "AUTO_CATCH_UP",
+    "AUTO_KEPT",
+    "BACKUP_STATUSES",
+    "BACKUP_TYPES",
+    "DEFAULT_APP_NAME",
+    "ON_DEMAND_SLOTS",
+    "RESTORATION_STATUSES",
+    "EmuApiError",
+    "EmuApiKey",
+    "EmuApp",
+    "EmuBackup",
+    "EmuBackupItem",
+    "EmuCollection",
+    "EmuItem",
+    "EmuRestoration",
+    "EmuSite",
+    "SiteCredentials",
+    "add_api_key",
+    "advance_clock",
+    "backup_json",
+    "backup_status_expr",
+    "collections",
+    "content",
+    "create_backup",
+    "create_site",
+    "credentials",
+    "default_app",
+    "delete_backup",
+    "find_backup",
+    "holds_slot",
+    "invalid",
+    "item_json",
+    "items",
+    "list_backups",
+    "list_restorations",
+    "lock_site",
+    "new_api_key",
+    "query",
+    "replace_items",
+    "restoration_json",
+    "restoration_status_expr",
+    "restore",
+    "set_delays",
+    "set_faults",
+    "settle",
+    "site_owner",
+    "take_auto_backup",
+    "wix_time",
+]
