@@ -181,3 +181,27 @@ def test_unknown_backup_restore_is_404(wix):
     answer = wix.restore(str(uuid.uuid4()))
     assert answer.status_code == 404
     assert answer.json()["details"]["applicationError"]["code"] == "BACKUP_NOT_FOUND"
+
+
+def test_it_refuses_restore_of_a_backup_being_deleted(wix):
+    backup = ready_backup(wix)
+    assert wix.delete(backup["id"]).status_code == 200
+    assert wix.backup(backup["id"])["status"] == "READY"  # the delete is still under way
+
+    for answer in (
+        wix.restore(backup["id"]),
+        wix.restore(backup["id"], [{"dataCollectionId": "Products"}]),
+    ):
+        assert answer.status_code == 428
+        assert answer.json()["details"]["applicationError"]["code"] == "BACKUP_NOT_READY"
+    assert wix.restorations() == []
+
+
+def test_it_refuses_restore_of_a_deleted_backup(wix):
+    backup = ready_backup(wix)
+    wix.delete(backup["id"])
+    wix.wait()
+    assert wix.backup(backup["id"])["status"] == "DELETED"
+    answer = wix.restore(backup["id"])
+    assert answer.status_code == 428
+    assert answer.json()["details"]["applicationError"]["code"] == "BACKUP_NOT_READY"
