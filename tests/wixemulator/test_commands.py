@@ -1,9 +1,11 @@
 import json
+import time
 from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.db.models import Count
 
 from wixemulator.models import EmuBackup, EmuItem, EmuSite
 
@@ -55,3 +57,19 @@ def test_demo_setup_prints_the_login_once_and_is_idempotent(db):
         "password shown when it was created", ""
     )
     assert EmuSite.objects.filter(name="Demo Store").count() == 1
+
+
+@pytest.mark.django_db
+def test_create_with_items_spreads_them_over_the_collections_fast():
+    started = time.monotonic()
+    call_command("emulator_site", "create", "--name", "Big", "--demo-data", "--items", "100000")
+    elapsed = time.monotonic() - started
+    site = EmuSite.objects.get(name="Big")
+    per_collection = dict(
+        EmuItem.objects.filter(collection__site=site)
+        .values_list("collection__collection_id")
+        .annotate(n=Count("pk"))
+    )
+    assert sum(per_collection.values()) == 100_000 + 300 + 24 + 60 + 12 + 40
+    assert per_collection["Events"] == 12 + 25_000
+    assert elapsed < 120  # a bulk insert, not 100,000 saves

@@ -1,6 +1,7 @@
 """Create and tune emulated Wix sites from the shell.
 
 python manage.py emulator_site create --name "My Shop" --demo-data --json
+python manage.py emulator_site create --name "Big Shop" --demo-data --items 100000
 python manage.py emulator_site faults SITE_ID --error-rate 0.1 --drop-rate 0.05
 python manage.py emulator_site delays SITE_ID --backup-seconds 10
 python manage.py emulator_site auto-backup SITE_ID
@@ -26,6 +27,12 @@ class Command(BaseCommand):
         create = sub.add_parser("create", help="create an emulated site and print its credentials")
         create.add_argument("--name", required=True)
         create.add_argument("--demo-data", action="store_true", help="fill it like a small store")
+        create.add_argument(
+            "--items",
+            type=int,
+            default=0,
+            help="add N more items spread over the site's collections (100,000 take seconds)",
+        )
         create.add_argument("--json", action="store_true", help="print the credentials as JSON")
 
         listing = sub.add_parser("list", help="list emulated sites")
@@ -92,7 +99,9 @@ class Command(BaseCommand):
         return site
 
     def do_create(self, options: dict[str, Any]) -> None:
-        creds = services.create_site(name=options["name"], demo_data=options["demo_data"])
+        creds = services.create_site(
+            name=options["name"], demo_data=options["demo_data"], items=options["items"]
+        )
         if options["json"]:
             self.stdout.write(json.dumps(creds.as_json()))
         else:
