@@ -3,33 +3,57 @@
 This is the only module that reads environment variables (architecture.md, habit 8). Every value
 has a default that makes `make run` work untouched; production sets the environment instead.
 django-environ raises on malformed values, so a typo fails at start-up rather than at 3 a.m.
+
+Importing it reads and never writes: every process (web, worker, beat, each test, each command)
+imports it, so a write here raced between processes and failed on a read-only deployment. The
+files it may read (the keys under VAR_DIR) are made by `manage.py init_keys` (backupapp/management).
 """
 
-import secrets
+import sys
 from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 env = environ.Env()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 
+# --- Keys -------------------------------------------------------------------------------------
+# Each key comes from the environment, else from its file under VAR_DIR, which
+# `manage.py init_keys` creates once (0600, never overwritten; `make run` and the compose file's
+# migrate job run it first). Neither: start-up fails saying what to do, rather than a process
+# inventing a key of its own that the other processes would not share.
+SECRET_KEY_FILE = VAR_DIR / "secret_key"
+FERNET_KEY_FILE = VAR_DIR / "fernet_key"
+# Django imports these settings before it runs any command, so the command that creates the key
+# files would be refused by the very check it exists to satisfy. For that one command (argv is
+# `manage.py init_keys` or `django-admin init_keys`) a missing key is allowed: the settings then
+# hold no usable key (Django refuses an empty SECRET_KEY wherever one is used), and init_keys
+# itself needs only VAR_DIR.
+_MAKING_KEYS = sys.argv[1:2] == ["init_keys"]
+
+
+def _key_file(path: Path) -> str:
+    return path.read_text().strip() if path.is_file() else ""
+
+
+def _missing_key(variable: str, path: Path) -> ImproperlyConfigured:
+    return ImproperlyConfigured(
+        f"{variable} is not set and {path} does not exist: run `python manage.py init_keys` "
+        f"(it creates the key files under VAR_DIR={VAR_DIR}), or set {variable}."
+    )
+
 
 def _secret_key() -> str:
-    """The environment's key, else one generated once and kept under var/ (never in the repo)."""
-    key = env.str("DJANGO_SECRET_KEY", default="")
-    if key:
-        return key
-    path = VAR_DIR / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    key = env.str("DJANGO_SECRET_KEY", default="") or _key_file(SECRET_KEY_FILE)
+    if not key and not _MAKING_KEYS:
+        raise _missing_key("DJANGO_SECRET_KEY", SECRET_KEY_FILE)
+    return key
 
 
 SECRET_KEY = _secret_key()
@@ -46,8 +70,9 @@ INSTALLED_APPS = [
     "django_htmx",
     # Sign-in throttling (the "Sign-in protection" section below).
     "axes",
+    # Only for its management commands (init_keys); it has no models.
+    "backupapp",
     "sites",
-    "wixemulator",
 ]
 
 MIDDLEWARE = [
@@ -115,8 +140,10 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = VAR_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns on every request while it is missing
+# collectstatic fills it in production (the Dockerfile sets STATIC_ROOT outside the var/ volume, so
+# a new image brings its own files). WhiteNoise warns while it is missing, so `manage.py init_keys`
+# creates it for `make run` and the tests; settings create nothing.
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
@@ -225,18 +252,29 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_BACKEND = None
 CELERY_TIMEZONE = "UTC"
 
-# --- Wix --------------------------------------------------------------------------------------
-# The only hosts the worker may call: a site's base URL must be one of these (no SSRF through a
-# site's settings). The emulator's URL is allowed by default so the demo works out of the box.
-WIX_ALLOWED_BASE_URLS = env.list(
-    "WIX_ALLOWED_BASE_URLS",
-    default=[
-        "https://www.wixapis.com",
-        f"http://127.0.0.1:{env.int('PORT', default=8000)}/sandbox",
-    ],
+# --- The emulator (wixemulator/) --------------------------------------------------------------
+# Off unless asked for: a deployment serves real Wix only, with no emulator tables, no /sandbox/
+# routes and no emulator URL its sites may point at. `make run`, the tests (pyproject.toml's
+# [tool.pytest.ini_options] env) and CI turn it on; so does WIXEMULATOR_ENABLED=1 in compose.
+WIXEMULATOR_ENABLED = env.bool("WIXEMULATOR_ENABLED", default=False)
+if WIXEMULATOR_ENABLED:
+    INSTALLED_APPS.append("wixemulator")
+# Where the worker reaches the emulator: this server's /sandbox. Spelled out, not derived from
+# PORT alone, because honcho gives each `make run` process a PORT of its own and compose's worker
+# reaches the web service by name.
+WIXEMULATOR_BASE_URL = env.str(
+    "WIXEMULATOR_BASE_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}/sandbox"
 )
 
-# --- The emulator (wixemulator/) --------------------------------------------------------------
+# --- Wix --------------------------------------------------------------------------------------
+# The only hosts the worker may call, and the choices of the connect form: a site's base URL must
+# be one of these (no SSRF through a site's settings). The emulator's URL is among them by default
+# only while the emulator is on.
+WIX_ALLOWED_BASE_URLS = env.list(
+    "WIX_ALLOWED_BASE_URLS",
+    default=["https://www.wixapis.com", *([WIXEMULATOR_BASE_URL] if WIXEMULATOR_ENABLED else [])],
+)
+
 # Seconds a backup, restoration and deletion take on the emulator; each site may override them.
 WIXEMULATOR_BACKUP_SECONDS = env.float("WIXEMULATOR_BACKUP_SECONDS", default=3.0)
 WIXEMULATOR_RESTORE_SECONDS = env.float("WIXEMULATOR_RESTORE_SECONDS", default=5.0)
@@ -249,21 +287,18 @@ WIXEMULATOR_RATE_LIMIT = env.int("WIXEMULATOR_RATE_LIMIT", default=200)
 # --- Secrets at rest --------------------------------------------------------------------------
 # Fernet keys for API keys and app secrets stored in the database. The first key encrypts; every
 # key decrypts, so a key is rotated without downtime: put the new key first, run
-# `manage.py rotate_secrets`, then drop the old key. Without the variable, one key is generated
-# once under var/ so `make run` works untouched.
+# `manage.py rotate_secrets`, then drop the old key. Without the variable, the one key in
+# FERNET_KEY_FILE (made by `manage.py init_keys`, see "Keys" above).
 
 
 def _fernet_keys() -> list[str]:
     keys = env.list("SECRETS_ENCRYPTION_KEYS", default=[])
     if keys:
         return keys
-    from cryptography.fernet import Fernet
-
-    path = VAR_DIR / "fernet_key"
-    if not path.exists():
-        path.write_text(Fernet.generate_key().decode())
-        path.chmod(0o600)
-    return [path.read_text().strip()]
+    key = _key_file(FERNET_KEY_FILE)
+    if not key and not _MAKING_KEYS:
+        raise _missing_key("SECRETS_ENCRYPTION_KEYS", FERNET_KEY_FILE)
+    return [key] if key else []
 
 
 SECRETS_ENCRYPTION_KEYS = _fernet_keys()

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -24,11 +25,16 @@ account_urls = [
     ),
 ]
 
+# The emulator answers Wix's own paths below /sandbox/, so "<server>/sandbox" is a drop-in base URL
+# for https://www.wixapis.com. Routed only where it is installed (settings.WIXEMULATOR_ENABLED):
+# elsewhere /sandbox/ is a plain 404.
+emulator_urls = (
+    [path("sandbox/", include("wixemulator.urls"))] if settings.WIXEMULATOR_ENABLED else []
+)
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include(account_urls)),
-    # The emulator answers Wix's own paths below /sandbox/, so "<server>/sandbox" is a drop-in
-    # base URL for https://www.wixapis.com.
-    path("sandbox/", include("wixemulator.urls")),
+    *emulator_urls,
     path("", include("sites.urls")),
 ]
