@@ -1,11 +1,14 @@
 """A site's page: its summary, what runs, its backups, restorations and activity."""
 
+import hashlib
 from dataclasses import dataclass
 from functools import cached_property
 
+import django
+from django.db.models import F
 from django.utils import timezone
 
-from .. import rules
+from .. import cache, rules
 from ..models import Activity, Backup, Operation, Restoration, Site
 from .live import (
     Announcement,
@@ -16,11 +19,11 @@ from .live import (
     refreshing,
     site_version_text,
 )
-from .state import site_attention, site_state
+from .state import STATE_KEPT_SECONDS, site_attention, site_state
 
-BACKUPS_SHOWN = 50
-RESTORATIONS_SHOWN = 20
-ACTIVITY_SHOWN = 30
+BACKUPS_SHOWN = 25
+RESTORATIONS_SHOWN = 10
+ACTIVITY_SHOWN = 20
 
 
 @dataclass
@@ -84,31 +87,81 @@ class SitePage:
         return rules.slot_count()
 
     @cached_property
+    def rows(self) -> "TableRows":
+        """Read only when drawn: a poll answered 204 never reads them."""
+        return table_rows(self.site)
+
+    @property
     def evicted(self) -> Backup | None:
-        """The backup Wix deletes if one more is made (read only when every slot is used)."""
-        if self.site.slots_used < rules.slot_count():
-            return None
-        return rules.backup_evicted_next(self.site)
+        """The backup Wix deletes if one more is made."""
+        return self.rows.evicted
 
     @cached_property
     def tables(self) -> SiteTables:
-        """Read only when drawn: a poll answered 204 never reads them."""
-        return site_tables(site=self.site, work=self.work)
+        return site_tables(rows=self.rows, work=self.work)
 
 
-def site_tables(*, site: Site, work: rules.InFlight) -> SiteTables:
+@dataclass(frozen=True)
+class TableRows:
+    """The rows of a site's tables at one version: data that does not depend on who looks (what
+    each row offers is decided per request, from the rules), so it is kept like the site's state.
+    """
+
+    backups: tuple[Backup, ...]
+    restorations: tuple[RestorationRow, ...]
+    activity: tuple[Activity, ...]
+    evicted: Backup | None
+
+
+# Part of every key: a release that changes what the rows hold never reads those kept by another.
+_ROWS_FORMAT = hashlib.blake2b(
+    repr(
+        (
+            django.__version__,
+            [[f.attname for f in m._meta.concrete_fields] for m in (Backup, Restoration, Activity)],
+            (BACKUPS_SHOWN, RESTORATIONS_SHOWN, ACTIVITY_SHOWN),
+        )
+    ).encode(),
+    digest_size=4,
+).hexdigest()
+
+
+def _read_rows(site: Site) -> TableRows:
     """The newest rows of a site's three tables, in a fixed number of queries."""
     backups = list(site.backups.all()[:BACKUPS_SHOWN])
     restorations = list(site.restorations.all()[:RESTORATIONS_SHOWN])
-    activity = list(site.activities.select_related("actor")[:ACTIVITY_SHOWN])
+    # The actor's name only: no user row (password hash included) ever goes into the cache.
+    activity = list(site.activities.annotate(actor_name=F("actor__username"))[:ACTIVITY_SHOWN])
     by_id = {b.wix_id: b for b in backups}
     missing = {r.backup_wix_id for r in restorations} - by_id.keys()
     if missing:
         by_id.update({b.wix_id: b for b in site.backups.filter(wix_id__in=missing)})
+    full = getattr(site, "slots_used", rules.slot_count()) >= rules.slot_count()
+    return TableRows(
+        backups=tuple(backups),
+        restorations=tuple(RestorationRow(r, by_id.get(r.backup_wix_id)) for r in restorations),
+        activity=tuple(activity),
+        evicted=rules.backup_evicted_next(site) if full else None,
+    )
+
+
+def table_rows(site: Site) -> TableRows:
+    """The site's rows at its version, from the cache or read (then kept)."""
+    key = f"wbm:site-rows:{_ROWS_FORMAT}:{site.pk}:{site.version}"
+    found = cache.get_many([key]).get(key)
+    if isinstance(found, TableRows):
+        return found
+    rows = _read_rows(site)
+    cache.set_many({key: rows}, STATE_KEPT_SECONDS)
+    return rows
+
+
+def site_tables(*, rows: TableRows, work: rules.InFlight) -> SiteTables:
+    """The tables with what each backup offers now (rules.backup_actions)."""
     return SiteTables(
-        backups=[BackupRow(b, rules.backup_actions(b, work)) for b in backups],
-        restorations=[RestorationRow(r, by_id.get(r.backup_wix_id)) for r in restorations],
-        activity=activity,
+        backups=[BackupRow(b, rules.backup_actions(b, work)) for b in rows.backups],
+        restorations=list(rows.restorations),
+        activity=list(rows.activity),
     )
 
 

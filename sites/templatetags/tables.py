@@ -124,11 +124,10 @@ def activity_rows(site: Site, entries: Iterable[Activity]) -> SafeString:
     operation_url = _url_maker("sites:operation", site)
     out = []
     for entry in entries:
-        who = (
-            escape(entry.actor.get_username())
-            if entry.actor is not None
-            else '<span class="muted">automatic</span>'
-        )
+        # `actor_name` is read with the row (pages/site.py), so no user row is loaded per entry.
+        name = getattr(entry, "actor_name", None)
+        who = escape(name) if name else '<span class="muted">automatic</span>'
+
         what = escape(entry.message)
         if entry.backup_at:
             what += escape(f" of {local(entry.backup_at)}")

@@ -23,11 +23,10 @@ from sites.models import Operation, Site
 PINNED = {
     "dashboard": 3,
     "dashboard, first view after every site changed": 7,
-    # The site's state is read once per version of the site (pages.site_state); its three tables
-    # (and the backups its restorations name) at every view: no drawn HTML is kept, since rows
-    # carry what the person looking may do; with every slot used, one more names the backup Wix
-    # would evict next.
-    "site page": 7,
+    # The site's state and its tables' rows are read once per version of the site and kept (data
+    # that does not depend on who looks: pages/state.py, pages/site.py); what each row offers is
+    # decided and drawn at every view, since it may differ per person (no HTML is kept) ...
+    "site page": 2,
     # ... the state's queries once per version.
     "site page, first view after a change": 11,
     # A poll that finds nothing new: the page's version, and nothing else (bench/live_poll.py).

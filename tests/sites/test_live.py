@@ -162,8 +162,10 @@ def test_the_site_fragment_costs_the_same_queries_for_3_or_40_backups(owner_clie
         backup = make_backup(site, age=timedelta(days=n))
         make_restoration(site, backup)
     engine.site_touch(site.pk)  # as the worker does: the tables are drawn again
-    assert count() == few
-    assert few <= 12
+    # At most one more: the backups that the shown restorations name, once older than the shown
+    # backups, are read in one query (never one per row).
+    assert count() - few <= 1
+    assert few <= 13  # with every slot used, one names the backup the next one evicts
 
 
 @pytest.mark.parametrize(
