@@ -1,5 +1,6 @@
-"""A plain-Python client of Wix's Data Backups API (v2). No Django here: `sites/` passes in
-whatever it needs (base URL, credentials, a cache), so this package knows nothing of ours.
+"""A plain-Python client of Wix's Backups, Data Items and Data Collections APIs (v2). No Django
+here: `sites/` passes in whatever it needs (base URL, credentials, a cache), so this package
+knows nothing of ours.
 
     client = WixBackupsClient(base_url="https://www.wixapis.com",
                               auth=ApiKeyAuth(api_key="...", site_id="..."))
@@ -8,6 +9,16 @@ whatever it needs (base URL, credentials, a cache), so this package knows nothin
 
 from .auth import ApiKeyAuth, AppOAuth, Auth, MemoryTokenCache, TokenCache
 from .client import USER_AGENT, WixBackupsClient
+from .data import WixDataClient
+from .data_models import (
+    BulkItemResult,
+    BulkResult,
+    CollectionField,
+    DataCollection,
+    DataItem,
+    ItemError,
+    ItemPage,
+)
 from .errors import (
     WixAuthError,
     WixConflict,
@@ -40,6 +51,13 @@ __all__ = [
     "BackupCollection",
     "BackupStatus",
     "BackupType",
+    "BulkItemResult",
+    "BulkResult",
+    "CollectionField",
+    "DataCollection",
+    "DataItem",
+    "ItemError",
+    "ItemPage",
     "MemoryTokenCache",
     "Page",
     "Restoration",
@@ -49,6 +67,7 @@ __all__ = [
     "WixAuthError",
     "WixBackupsClient",
     "WixConflict",
+    "WixDataClient",
     "WixError",
     "WixNotFound",
     "WixPermissionError",

@@ -322,13 +322,16 @@ class WixBackupsClient:
         parse: Callable[[Any], T],
         params: list[tuple[str, str]] | None = None,
         json_body: Any = None,
+        read_only: bool = False,
     ) -> T:
-        """One API call: authenticated, retried if it is a GET, parsed from JSON by `parse`."""
+        """One API call: authenticated, retried if it is a GET (or a read sent as POST, such as a
+        Data Items query: `read_only`), parsed from JSON by `parse`."""
         for attempt in range(self._max_retries + 1):
             try:
                 return self._send_authenticated(method, path, params, json_body, parse)
             except WixError as error:
-                delay = self._retry_delay(error, attempt) if method == "GET" else None
+                retry = method == "GET" or read_only
+                delay = self._retry_delay(error, attempt) if retry else None
                 if delay is None:
                     raise
                 logger.debug(
