@@ -5,9 +5,9 @@ quietly skipped because Redis, PostgreSQL or Chromium was missing can never pass
 """
 
 import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -51,13 +51,14 @@ def emu_site(transactional_db) -> emu.SiteCredentials:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def redis_server() -> Iterator[RedisServer | None]:
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer | None]:
     """A real Redis for the whole run when redis-server is installed, else an in-memory broker.
 
     Tasks that views and services enqueue go to this broker; only the integration tests run a
-    worker that consumes them (and flush what earlier tests left first).
+    worker that consumes them (and flush what earlier tests left first). Its folder is pytest's
+    (tmp_path_factory), so nothing is left in the temporary directory beyond pytest's own.
     """
-    server = RedisServer()
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
     # Celery reads CELERY_BROKER_URL from the environment before any setting.
     if server.binary is None:
         os.environ["CELERY_BROKER_URL"] = "memory://"
@@ -90,7 +91,9 @@ class Workers:
 
 
 @pytest.fixture
-def workers(redis_server, live_server, transactional_db, settings) -> Iterator[Workers]:
+def workers(
+    redis_server, live_server, transactional_db, settings, tmp_path: Path
+) -> Iterator[Workers]:
     if redis_server is None:
         pytest.skip("redis-server is not installed (scripts/services ensure installs it)")
     if connection.vendor != "postgresql":
@@ -114,11 +117,12 @@ def workers(redis_server, live_server, transactional_db, settings) -> Iterator[W
         "WIX_CONNECT_TIMEOUT": "2",
     }
     redis_server.flush()  # nothing left over from tests that enqueued without a worker
-    workdir = tempfile.mkdtemp(prefix="wbm-engine-")
+    # The worker's and beat's logs and beat's schedule: in the test's own tmp_path, which pytest
+    # keeps for its last few runs (to read after a failure) and removes after that.
     running = Workers(
         redis=redis_server,
-        worker=CeleryProcess("worker", env, workdir),
-        beat=CeleryProcess("beat", env, workdir),
+        worker=CeleryProcess("worker", env, tmp_path),
+        beat=CeleryProcess("beat", env, tmp_path),
         base_url=base_url,
     )
     running.worker.start()

@@ -2,6 +2,9 @@
 
 Started from the binaries the project's scripts install (scripts/services ensure); a test that
 needs one and cannot have it is skipped, and CI turns such skips into failures.
+
+Each process writes its pid to a `<name>.pid` file in its working directory, so that a test run
+killed before its fixtures could stop them still gets them stopped (scripts/test's EXIT trap).
 """
 
 import os
@@ -46,14 +49,21 @@ def stop_process_group(process: subprocess.Popen | None) -> None:
         process.wait(10)
 
 
+def write_pid(process: subprocess.Popen, path: Path) -> None:
+    path.write_text(f"{process.pid}\n")
+
+
 class RedisServer:
     # A session of its own keeps Redis out of Ctrl-C sent to the caller's process group.
     new_session = False
 
-    def __init__(self) -> None:
+    def __init__(self, workdir: Path | None = None) -> None:
+        """Redis on a free port, working in `workdir`; without one, in a temporary folder that
+        `close()` removes (the caller who passes a folder owns it)."""
         self.binary = shutil.which("redis-server")
         self.port = free_port()
-        self.dir = tempfile.mkdtemp(prefix="wbm-redis-")
+        self._owns_dir = workdir is None
+        self.dir = str(workdir) if workdir is not None else tempfile.mkdtemp(prefix="wbm-redis-")
         self.process: subprocess.Popen | None = None
 
     @property
@@ -75,6 +85,7 @@ class RedisServer:
             stderr=subprocess.DEVNULL,
             start_new_session=self.new_session,
         )  # fmt: skip
+        write_pid(self.process, Path(self.dir) / "redis.pid")
         wait_for(self._answers, 10, what="redis to start")
 
     def _answers(self) -> bool:
@@ -91,19 +102,26 @@ class RedisServer:
             s.recv(16)
 
     def stop(self) -> None:
+        """Stop the server; `start()` may run it again (tests take Redis away on purpose)."""
         if self.process and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(10)
         self.process = None
 
+    def close(self) -> None:
+        """Stop for good and remove the folder this object made."""
+        self.stop()
+        if self._owns_dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
 
 class CeleryProcess:
     """`celery worker` or `celery beat` in a child process, logging to a file."""
 
-    def __init__(self, role: str, env: dict[str, str], workdir: str) -> None:
+    def __init__(self, role: str, env: dict[str, str], workdir: str | Path) -> None:
         self.role = role
         self.env = env
-        self.workdir = workdir
+        self.workdir = str(workdir)
         self.log_path = Path(workdir) / f"{role}.log"
         self.process: subprocess.Popen | None = None
 
@@ -119,6 +137,7 @@ class CeleryProcess:
             start_new_session=True,
         )  # fmt: skip
         log.close()
+        write_pid(self.process, Path(self.workdir) / f"{self.role}.pid")
         if self.role == "worker":
             wait_for(lambda: b"ready." in self.log_path.read_bytes(), 60, what="worker ready")
 
