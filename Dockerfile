@@ -1,7 +1,9 @@
 # One image for web, worker and beat (docker-compose.yml).
 FROM python:3.11-slim-bookworm
 
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 VAR_DIR=/app/var
+# STATIC_ROOT outside VAR_DIR: /app/var is a volume (the keys), and static files belong to the
+# image, so a new image serves its own rather than those a volume kept from an older one.
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 VAR_DIR=/app/var STATIC_ROOT=/app/staticfiles
 WORKDIR /app
 
 COPY pyproject.toml README.md ./
@@ -15,9 +17,10 @@ COPY manage.py ./
 COPY scripts ./scripts
 COPY templates ./templates
 COPY static ./static
-# collectstatic needs settings, not secrets: a throwaway key for this one command.
+# collectstatic needs settings, not secrets: a throwaway key for this one command. The emulator
+# on, so its files are there too when a deployment turns it on.
 RUN DJANGO_SECRET_KEY=collectstatic-only SECRETS_ENCRYPTION_KEYS=ZmFrZWtleWZha2VrZXlmYWtla2V5ZmFrZWtleWZha2U= \
-    python manage.py collectstatic --noinput \
+    WIXEMULATOR_ENABLED=1 python manage.py collectstatic --noinput \
     && useradd --system --home /app app && mkdir -p /app/var && chown app /app/var
 USER app
 

@@ -269,11 +269,12 @@ WIXEMULATOR_BASE_URL = env.str(
 # --- Wix --------------------------------------------------------------------------------------
 # The only hosts the worker may call, and the choices of the connect form: a site's base URL must
 # be one of these (no SSRF through a site's settings). The emulator's URL is among them by default
-# only while the emulator is on.
-WIX_ALLOWED_BASE_URLS = env.list(
-    "WIX_ALLOWED_BASE_URLS",
-    default=["https://www.wixapis.com", *([WIXEMULATOR_BASE_URL] if WIXEMULATOR_ENABLED else [])],
-)
+# only while the emulator is on. Set but empty counts as unset (compose passes it through empty):
+# an empty list would only refuse every site.
+WIX_ALLOWED_BASE_URLS = env.list("WIX_ALLOWED_BASE_URLS", default=[]) or [
+    "https://www.wixapis.com",
+    *([WIXEMULATOR_BASE_URL] if WIXEMULATOR_ENABLED else []),
+]
 
 # Seconds a backup, restoration and deletion take on the emulator; each site may override them.
 WIXEMULATOR_BACKUP_SECONDS = env.float("WIXEMULATOR_BACKUP_SECONDS", default=3.0)
