@@ -37,6 +37,7 @@ test: deps lint services
 lint: deps keys
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	WIXEMULATOR_ENABLED=1 $(PY) manage.py makemigrations --check --dry-run
 	WIXEMULATOR_ENABLED=1 $(PY) manage.py check
 

@@ -39,7 +39,7 @@ from tests.processes import (
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_HOST = "127.0.0.1"
-PG_PORT = int(os.environ.get("WBM_PG_PORT", "54329"))
+SERVICES = ROOT / "scripts" / "services"
 PG_USER = "wbm"
 # Other engineers' databases on the same cluster: never touched here.
 RESERVED_DATABASES = {"wbm", "test_wbm", "wbm_lead", "test_wbm_lead", "postgres"}
@@ -97,7 +97,7 @@ def _admin_connection() -> Any:
     import psycopg
 
     return psycopg.connect(
-        host=PG_HOST, port=PG_PORT, user=PG_USER, dbname="postgres", autocommit=True
+        host=PG_HOST, port=pg_port(), user=PG_USER, dbname="postgres", autocommit=True
     )
 
 
@@ -107,13 +107,32 @@ def fresh_database(name: str) -> str:
 
     if name in RESERVED_DATABASES or not name.startswith("wbm_bench"):
         raise ValueError(f"refusing to recreate database {name!r}: bench databases are wbm_bench*")
-    subprocess.run([str(ROOT / "scripts" / "services"), "pg-start"], check=True)  # noqa: S603
+    ensure_cluster()
     with _admin_connection() as conn:
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    return f"postgres://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
+    return f"postgres://{PG_USER}@{PG_HOST}:{pg_port()}/{name}"
+
+
+def ensure_cluster() -> None:
+    """The checkout's PostgreSQL cluster, started (and stopped at exit) if it was not running.
+
+    Its port is whatever was free when it started (scripts/services); a cluster someone else
+    started stays up.
+    """
+    running = subprocess.run([str(SERVICES), "pg-running"], check=False).returncode == 0  # noqa: S603
+    if not running:
+        subprocess.run([str(SERVICES), "pg-start"], check=True)  # noqa: S603
+        on_exit(lambda: subprocess.run([str(SERVICES), "pg-stop"], check=False))  # noqa: S603
+
+
+def pg_port() -> int:
+    answer = subprocess.run(  # noqa: S603
+        [str(SERVICES), "pg-port"], check=True, capture_output=True, text=True
+    )
+    return int(answer.stdout.strip())
 
 
 def drop_database(name: str) -> None:
@@ -318,6 +337,8 @@ class Stack:
             "SECRETS_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
             "DJANGO_DEBUG": "0",
+            # The emulator stands in for Wix (installed and routed only when enabled).
+            "WIXEMULATOR_ENABLED": "1",
             "PORT": str(self.web_port),
             "LOG_LEVEL": "WARNING",
         }
