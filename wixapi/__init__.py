@@ -8,7 +8,7 @@ knows nothing of ours.
 """
 
 from .auth import ApiKeyAuth, AppOAuth, Auth, MemoryTokenCache, TokenCache
-from .client import USER_AGENT, WixBackupsClient
+from .backups import WixBackupsClient
 from .data import WixDataClient
 from .data_models import (
     BulkItemResult,
@@ -41,6 +41,7 @@ from .models import (
     RestorationStatus,
     RestoreCollection,
 )
+from .transport import USER_AGENT
 
 __all__ = [
     "USER_AGENT",

@@ -1,9 +1,15 @@
 """The Wix Data Items and Data Collections client (docs/wix-data-api.md).
 
-It shares the Backups client's transport (timeouts, bounded reads, the error family, GET-only
-retries with backoff on 429 `WDE0014` and 5xx). Queries and counts are reads Wix takes as POSTs,
-so they are retried like GETs; writes never are. A whole collection is read with cursor paging
-one page at a time, never holding more than one page.
+A sibling of the Backups client on the shared transport (transport.py: timeouts, bounded reads,
+the error family, GET-only retries with backoff on 429 `WDE0014` and 5xx). Queries and counts are
+reads Wix takes as POSTs, so they are retried like GETs; writes never are, so a bulk write that
+fails in transit raises and the caller decides. A whole collection is read with cursor paging one
+page at a time, never holding more than one page.
+
+Limits are checked before anything is sent when the client can know them: a bulk call of more than
+1000 items (or none) is a ValueError, as a page size over 1000 is, because Wix would only refuse it
+with a 400. An item over 500 KB is Wix's to judge (its size is Wix's JSON of the item): in a bulk
+call it fails alone, reported in that item's result with `WDE0009`.
 """
 
 from __future__ import annotations
@@ -12,7 +18,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
-from .client import WixBackupsClient
 from .data_models import (
     BulkResult,
     DataCollection,
@@ -25,6 +30,7 @@ from .data_models import (
 )
 from .errors import WixProtocolError
 from .models import Page, parse_page, parse_single
+from .transport import BaseClient
 
 ITEMS_PATH = "/wix-data/v2/items"
 BULK_PATH = "/wix-data/v2/bulk/items"
@@ -46,11 +52,8 @@ def _segment(value: str) -> str:
     return quote(value, safe="")
 
 
-class WixDataClient(WixBackupsClient):
+class WixDataClient(BaseClient):
     """A typed client of Wix's Data Items and Data Collections APIs (v2) for one site."""
-
-    def __repr__(self) -> str:
-        return f"WixDataClient({self.base_url!r}, auth={self._auth!r})"
 
     # --- Data Items: reads ----------------------------------------------------------------------
 

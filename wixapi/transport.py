@@ -1,18 +1,17 @@
-"""The Wix Backups API client: every call the product makes to Wix goes through here.
+"""The transport every Wix client here shares: one authenticated, bounded, retried HTTP exchange.
 
-It speaks the contract in wix-backups-api.md and nothing else, so it works unchanged against
-https://www.wixapis.com and against the emulator at `<server>/sandbox`.
-
-Behaviour worth knowing before calling it:
+`WixBackupsClient` (backups.py) and `WixDataClient` (data.py) are siblings on `BaseClient`; each
+adds only its API's paths, bodies and parsing. What this module guarantees for both:
 
 - Every request has explicit connect and read timeouts, and reading an answer is bounded in size
   (`max_response_bytes`) and in time (`max_response_seconds`): nothing hangs, nothing fills memory.
-- GETs are retried on transient errors (`WixUnavailable`, `WixServerError`, `WixRateLimited`) up to
-  `max_retries` times with exponential backoff and jitter, waiting at least what `Retry-After` asks
-  (or not retrying at all when it asks for more than `max_retry_after`).
-- POST and DELETE are never retried: a create that timed out may have happened (architecture.md,
-  habit 5). The one exception is a 401 with app OAuth: Wix refused the request before doing
-  anything, so it is sent once more with a fresh token.
+- GETs (and reads Wix takes as POSTs, `read_only=True`) are retried on transient errors
+  (`WixUnavailable`, `WixServerError`, `WixRateLimited`) up to `max_retries` times with exponential
+  backoff and jitter, waiting at least what `Retry-After` asks (or not retrying at all when it asks
+  for more than `max_retry_after`).
+- Writes are never retried: a create that timed out may have happened (architecture.md, habit 5).
+  The one exception is a 401 with app OAuth: Wix refused the request before doing anything, so it
+  is sent once more with a fresh token.
 - An answer that stops part way (cut-off body, connection reset after the headers) raises
   `WixProtocolError`; no answer at all (refused, reset or timed out before the status line, or a
   body that stalls past the read timeout) raises `WixUnavailable`.
@@ -25,10 +24,10 @@ import logging
 import random
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from email.utils import parsedate_to_datetime
 from importlib import metadata
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 from urllib.parse import urlsplit
 
 import requests
@@ -41,30 +40,12 @@ from .errors import (
     WixUnavailable,
     error_class_for_status,
 )
-from .models import (
-    Backup,
-    BackupStatus,
-    BackupType,
-    Page,
-    Restoration,
-    RestorationStatus,
-    RestoreCollection,
-    parse_backup,
-    parse_page,
-    parse_restoration,
-    parse_single,
-)
+from .models import Page
+from .paging import iter_offset_pages
 
 logger = logging.getLogger("wixapi")
 
 T = TypeVar("T")
-
-BACKUPS_PATH = "/wix-data/v2/backups"
-RESTORATIONS_PATH = "/wix-data/v2/backups/restorations"
-
-# Wix ids are GUIDs. Anything outside letters, digits, '-' and '_' could change the path ('/',
-# '?', '#', '..'), so such an id is refused before it reaches the wire.
-_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}")
 
 # Bodies of error answers only feed a message; read a little and ignore the rest.
 _MAX_ERROR_BODY = 64 * 1024
@@ -84,8 +65,8 @@ USER_AGENT = (
 )
 
 
-class WixBackupsClient:
-    """A typed client of Wix's Backups API (v2) for one site (API key) or app instance (OAuth).
+class BaseClient:
+    """What every Wix API client here shares, for one site (API key) or app instance (OAuth).
 
     Not meant to be shared between threads; make one per worker or task. Pass `session` to reuse
     connections or mount adapters; the client closes only a session it created itself.
@@ -136,7 +117,7 @@ class WixBackupsClient:
 
     def __repr__(self) -> str:
         # The auth objects' own reprs leave their secrets out.
-        return f"WixBackupsClient({self._base_url!r}, auth={self._auth!r})"
+        return f"{type(self).__name__}({self._base_url!r}, auth={self._auth!r})"
 
     @property
     def base_url(self) -> str:
@@ -146,130 +127,11 @@ class WixBackupsClient:
         if self._owns_session:
             self._session.close()
 
-    def __enter__(self) -> WixBackupsClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-    # --- the API --------------------------------------------------------------------------------
-
-    def create_backup(self) -> Backup:
-        """Ask for an on-demand backup. It finishes in the background: list to see it READY.
-
-        A fourth on-demand backup makes Wix delete the oldest one at once.
-        """
-        # The SDK sends an empty object; Wix reads nothing from it.
-        return self._call(
-            "POST",
-            BACKUPS_PATH,
-            json_body={},
-            parse=lambda b: parse_single(b, "backup", parse_backup),
-        )
-
-    def list_backups(
-        self,
-        *,
-        status: Iterable[BackupStatus | str] | None = None,
-        type: Iterable[BackupType | str] | None = None,  # Wix's own parameter name
-        limit: int | None = None,
-        offset: int | None = None,
-    ) -> Page[Backup]:
-        """One page of the site's backups, newest first."""
-        return self._call(
-            "GET",
-            BACKUPS_PATH,
-            params=_filters(status=status, type=type) + _paging(limit, offset),
-            parse=lambda b: parse_page(b, "backups", parse_backup, offset or 0),
-        )
-
-    def iter_backups(
-        self,
-        *,
-        status: Iterable[BackupStatus | str] | None = None,
-        type: Iterable[BackupType | str] | None = None,  # Wix's own parameter name
-        page_size: int = 100,
-    ) -> Iterator[Backup]:
-        """Every matching backup, across as many pages as it takes."""
-        status, type = _listed(status), _listed(type)
-        return self._iter_pages(
-            lambda limit, offset: self.list_backups(
-                status=status, type=type, limit=limit, offset=offset
-            ),
-            page_size,
-            lambda backup: backup.id,
-        )
-
-    def restore_backup(self, backup_id: str) -> Restoration:
-        """Restore every collection of a READY backup onto itself, replacing current content."""
-        backup_id = _checked_id(backup_id)
-        # The SDK repeats the id in the body; the contract keeps that.
-        return self._call(
-            "POST",
-            f"{BACKUPS_PATH}/{backup_id}/restore",
-            json_body={"backupId": backup_id},
-            parse=_parse_restoration_answer,
-        )
-
-    def restore_partial_backup(
-        self, backup_id: str, collections: Sequence[RestoreCollection]
-    ) -> Restoration:
-        """Restore only the given collections of a READY backup (1 to 1000 of them)."""
-        backup_id = _checked_id(backup_id)
-        if not 1 <= len(collections) <= 1000:
-            raise ValueError("restore_partial_backup needs 1 to 1000 collections")
-        if not all(isinstance(c, RestoreCollection) for c in collections):
-            raise TypeError("collections must be RestoreCollection objects")
-        return self._call(
-            "POST",
-            f"{BACKUPS_PATH}/{backup_id}/partial-restore",
-            json_body={
-                "backupId": backup_id,
-                "restorationCollections": [c.to_wire() for c in collections],
-            },
-            parse=_parse_restoration_answer,
-        )
-
-    def list_restorations(
-        self,
-        *,
-        status: Iterable[RestorationStatus | str] | None = None,
-        limit: int | None = None,
-        offset: int | None = None,
-    ) -> Page[Restoration]:
-        """One page of the site's restorations, newest first."""
-        return self._call(
-            "GET",
-            RESTORATIONS_PATH,
-            params=_filters(status=status) + _paging(limit, offset),
-            parse=lambda b: parse_page(b, "restorations", parse_restoration, offset or 0),
-        )
-
-    def iter_restorations(
-        self,
-        *,
-        status: Iterable[RestorationStatus | str] | None = None,
-        page_size: int = 100,
-    ) -> Iterator[Restoration]:
-        """Every matching restoration, across as many pages as it takes."""
-        status = _listed(status)
-        return self._iter_pages(
-            lambda limit, offset: self.list_restorations(status=status, limit=limit, offset=offset),
-            page_size,
-            lambda restoration: restoration.id,
-        )
-
-    def delete_backup(self, backup_id: str) -> None:
-        """Ask Wix to delete a backup. It happens in the background: the backup turns DELETED
-        (or leaves the list)."""
-        backup_id = _checked_id(backup_id)
-        # The SDK also puts the id in the query; the contract says Wix accepts and ignores it.
-        self._call(
-            "DELETE",
-            f"{BACKUPS_PATH}/{backup_id}",
-            params=[("backupId", backup_id)],
-            parse=_parse_empty_answer,
-        )
 
     # --- paging ---------------------------------------------------------------------------------
 
@@ -279,38 +141,7 @@ class WixBackupsClient:
         page_size: int,
         identity: Callable[[T], str],
     ) -> Iterator[T]:
-        # Checked here, not in the generator, so a bad page_size fails at the call.
-        if not 1 <= page_size <= 1000:
-            raise ValueError("page_size must be between 1 and 1000")
-        return self._pages(fetch, page_size, identity)
-
-    def _pages(
-        self,
-        fetch: Callable[[int, int], Page[T]],
-        page_size: int,
-        identity: Callable[[T], str],
-    ) -> Iterator[T]:
-        seen: set[str] = set()
-        offset = 0
-        for _ in range(self._max_pages):
-            page = self._checked_page(fetch(page_size, offset), page_size)
-            for item in page.items:
-                # Lists are newest first, so an item created while we page pushes the others down
-                # and one we already gave shows up again on the next page.
-                if identity(item) not in seen:
-                    seen.add(identity(item))
-                    yield item
-            offset += len(page.items)
-            done = len(page.items) < page_size if page.total is None else offset >= page.total
-            if done or not page.items:
-                return
-        raise WixProtocolError(f"listing did not end after {self._max_pages} pages")
-
-    @staticmethod
-    def _checked_page(page: Page[T], page_size: int) -> Page[T]:
-        if len(page.items) > page_size:
-            raise WixProtocolError(f"page holds {len(page.items)} items, asked for {page_size}")
-        return page
+        return iter_offset_pages(fetch, page_size, identity, self._max_pages)
 
     # --- HTTP -----------------------------------------------------------------------------------
 
@@ -543,16 +374,6 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def _parse_restoration_answer(body: Any) -> Restoration:
-    return parse_single(body, "restoration", parse_restoration)
-
-
-def _parse_empty_answer(body: Any) -> None:
-    # Wix answers a delete with {}; anything but an object means we are not talking to Wix.
-    if not isinstance(body, dict):
-        raise WixProtocolError("answer is not a JSON object")
-
-
 def _retry_after(value: str | None) -> float | None:
     """Retry-After in seconds, from either of its forms (delta-seconds or an HTTP date)."""
     if not value:
@@ -567,42 +388,3 @@ def _retry_after(value: str | None) -> float | None:
     if moment.tzinfo is None:
         return None
     return max(0.0, moment.timestamp() - time.time())
-
-
-def _checked_id(backup_id: str) -> str:
-    # "restorations" fits the pattern but names the restorations list, not a backup.
-    if (
-        not isinstance(backup_id, str)
-        or not _ID.fullmatch(backup_id)
-        or backup_id == "restorations"
-    ):
-        raise ValueError(f"not a Wix backup id: {backup_id!r:.60}")
-    return backup_id
-
-
-def _listed(values: Iterable[str] | None) -> list[str] | None:
-    if values is None:
-        return None
-    # A lone string is one value, not a sequence of one-letter filters.
-    return [values] if isinstance(values, str) else [str(v) for v in values]
-
-
-def _filters(**filters: Iterable[str] | None) -> list[tuple[str, str]]:
-    """Arrays repeat their key (`status=READY&status=PENDING`), as Wix's SDK sends them."""
-    params: list[tuple[str, str]] = []
-    for key, values in filters.items():
-        for value in _listed(values) or []:
-            params.append((key, value))
-    return params
-
-
-def _paging(limit: int | None, offset: int | None) -> list[tuple[str, str]]:
-    """Nested objects flatten with dots (`paging.limit=50`); what is None is left out."""
-    params: list[tuple[str, str]] = []
-    for key, value in (("paging.limit", limit), ("paging.offset", offset)):
-        if value is None:
-            continue
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise TypeError(f"{key} must be an int")
-        params.append((key, str(value)))
-    return params
