@@ -3,10 +3,22 @@ scripted wire server for answers the emulator never gives (a short page, a lost 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
-from wixapi import ApiKeyAuth, WixDataClient, WixNotFound, WixProtocolError, WixValidationError
+from wixapi import (
+    ApiKeyAuth,
+    WixDataClient,
+    WixNotFound,
+    WixProtocolError,
+    WixRateLimited,
+    WixServerError,
+    WixUnavailable,
+    WixValidationError,
+)
 from wixemulator import services as emu
+from wixemulator.models import EmuRequestLog
 
 
 @pytest.fixture
@@ -81,18 +93,122 @@ def test_writes_are_not_retried(data, emu_site):
     assert data.sleeps == []
 
 
-def test_paging_to_the_end_of_100000_items_holds_one_page_at_a_time(emulator_url, transactional_db):
+def _queries(site_id) -> int:
+    """How many item queries the emulator has answered for the site (its request log)."""
+    return EmuRequestLog.objects.filter(
+        site__site_id=site_id, path__endswith="/wix-data/v2/items/query"
+    ).count()
+
+
+def test_paging_to_the_end_of_100000_items_asks_for_one_page_at_a_time(
+    emulator_url, transactional_db
+):
+    # Memory itself is measured by bench/data_paging.py; here, what makes it constant: the read
+    # is lazy and fetches the next page only when the previous one is used up.
     creds = emu.create_site(name="Big", items=100_000)
     client = WixDataClient(emulator_url, ApiKeyAuth(api_key=creds.api_key, site_id=creds.site_id))
     read = client.iter_items("Items")
-    seen = set()
-    for item in read:
-        seen.add(item.id)
-        # A generator over pages: after the first item only one page has been asked for.
-        if len(seen) == 1:
-            assert read.gi_frame is not None
+    assert isinstance(read, Iterator) and _queries(creds.site_id) == 0
+    seen = {next(read).id}
+    assert _queries(creds.site_id) == 1
+    for _ in range(999):  # the rest of the first page comes without a request
+        seen.add(next(read).id)
+    assert _queries(creds.site_id) == 1
+    seen.update(item.id for item in read)
     client.close()
     assert len(seen) == 100_000
+    assert _queries(creds.site_id) == 100
+
+
+# --- limits ---------------------------------------------------------------------------------
+
+
+def test_a_bulk_call_over_1000_items_is_refused_before_anything_is_sent(wire, wire_data):
+    too_many = [{"title": str(n)} for n in range(1001)]
+    for call in (wire_data.bulk_insert, wire_data.bulk_save, wire_data.bulk_update):
+        with pytest.raises(ValueError, match="1 to 1000"):
+            call("C", too_many)
+    with pytest.raises(ValueError, match="1 to 1000"):
+        wire_data.bulk_remove("C", [str(n) for n in range(1001)])
+    with pytest.raises(ValueError, match="1 to 1000"):
+        wire_data.bulk_insert("C", [])
+    assert wire.requests == []
+
+
+def test_a_bulk_call_of_exactly_1000_items_is_sent_and_each_gets_a_result(data):
+    result = data.bulk_insert("Events", [{"title": f"e{n}"} for n in range(1000)])
+    assert (result.total_successes, result.total_failures) == (1000, 0)
+    assert [r.original_index for r in result.results] == list(range(1000))
+
+
+def test_an_item_over_500_kb_fails_alone_in_its_bulk_result(data):
+    big = {"_id": "big-one", "title": "x" * (500 * 1024 + 1)}
+    result = data.bulk_insert("Events", [{"_id": "small-one", "title": "fits"}, big])
+    assert (result.total_successes, result.total_failures) == (1, 1)
+    (failure,) = result.failed
+    assert (failure.original_index, failure.error.code) == (1, "WDE0009")
+    assert data.get_item("Events", "small-one").data["title"] == "fits"
+    with pytest.raises(WixNotFound):
+        data.get_item("Events", "big-one")
+
+
+# --- the emulator's injected faults ---------------------------------------------------------
+
+
+def test_a_read_answered_5xx_is_retried_until_it_succeeds(data, emu_site):
+    emu.set_faults(emu_site.site_id, error_rate=1.0, count=2)
+    page = data.query_items("Customers", limit=10)
+    assert page.count == 10
+    assert len(data.sleeps) == 2
+
+
+def test_a_read_whose_connection_drops_is_retried(data, emu_site):
+    emu.set_faults(emu_site.site_id, drop_rate=1.0, count=1)
+    assert data.count_items("Customers") == 60
+    assert len(data.sleeps) == 1
+
+
+def test_a_read_that_keeps_failing_raises_unavailable_after_its_retries(data, emu_site):
+    emu.set_faults(emu_site.site_id, drop_rate=1.0, count=10)
+    with pytest.raises(WixUnavailable):
+        list(data.iter_items("Customers"))
+    assert len(data.sleeps) == 3  # max_retries
+
+
+def test_a_garbled_read_is_a_protocol_error_and_not_retried(data, emu_site):
+    # A 200 whose body is not the contract's is no passing hiccup: trying again hides a bug.
+    emu.set_faults(emu_site.site_id, garbage_rate=1.0, count=1)
+    with pytest.raises(WixProtocolError):
+        data.query_items("Customers")
+    assert data.sleeps == []
+
+
+@pytest.mark.parametrize(
+    ("fault", "error"),
+    [
+        ("error_rate", WixServerError),
+        ("rate_limit_rate", WixRateLimited),
+        ("drop_rate", WixUnavailable),
+        ("garbage_rate", WixProtocolError),
+    ],
+)
+def test_a_bulk_write_that_fails_in_transit_is_never_retried(data, emu_site, fault, error):
+    emu.set_faults(emu_site.site_id, **{fault: 1.0}, count=1)
+    with pytest.raises(error):
+        data.bulk_save("Events", [{"_id": "sent-once", "title": "once"}])
+    assert data.sleeps == []
+    writes = EmuRequestLog.objects.filter(
+        site__site_id=emu_site.site_id, path__endswith="/bulk/items/save"
+    )
+    assert writes.count() <= 1  # a dropped request may leave no log row; never two
+
+
+def test_a_bulk_write_whose_answer_was_garbled_may_have_happened(data, emu_site):
+    # Why writes are never retried: the emulator (like Wix) did the work before the answer broke.
+    emu.set_faults(emu_site.site_id, garbage_rate=1.0, count=1)
+    with pytest.raises(WixProtocolError):
+        data.bulk_insert("Events", [{"_id": "landed", "title": "did it"}])
+    assert data.get_item("Events", "landed").data["title"] == "did it"
 
 
 # --- bad answers from Wix -------------------------------------------------------------------
