@@ -87,8 +87,10 @@ def main() -> int:
                 sample()
         return seen
 
-    first_page_again(lambda: None)  # warm-up: imports, the connection, the server's caches
-    queries = EmuRequestLog.objects.filter(site__site_id=creds.site_id)
+    # Warm-up (imports, the connection, the server's caches): one request, so the three loops
+    # stay near the site's 200 a minute; answered requests only, so a 429 retried is not counted.
+    client.query_items("Items", limit=PAGE, offset=0)
+    queries = EmuRequestLog.objects.filter(site__site_id=creds.site_id, status=200)
     before = queries.count()
     base_seen, base_peak, base_rss = measure(first_page_again)
     between = queries.count()
@@ -114,8 +116,10 @@ def main() -> int:
         " MB",
         baseline=base_peak / mb,
         baseline_name="first page again",
-        target="at most 1.5x the baseline",
-        ok=peak <= 1.5 * base_peak,
+        # While the next page is parsed the last one is still referenced: two pages at most,
+        # against ~100x if the read kept what it had read.
+        target="at most 2x the baseline",
+        ok=peak <= 2 * base_peak,
     )
     # Growth of RSS is shown, not judged: the allocator keeps freed pages, so a few MB either way
     # says nothing; a read that held everything would show hundreds.
