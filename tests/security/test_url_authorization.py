@@ -244,6 +244,8 @@ def test_another_sites_api_key_reaches_none_of_the_victims_backups(victim, clien
         if not route.lookup.startswith(WIX_API_VIEWS):
             continue
         url = url_for(route, victim)
+        if "/items/" in url:
+            url += "?dataCollectionId=Products"  # well-formed here too (Data Items reads name it)
         for site_header in (intruder.site_id, victim.emu_site_id):
             headers = {"Authorization": intruder.api_key, "wix-site-id": site_header}
             for method in ("GET", "POST", "DELETE"):
