@@ -134,14 +134,18 @@ class WixDataClient(BaseClient):
             )
             if len(page.items) > page_size:
                 raise WixProtocolError(f"page holds {len(page.items)} items, asked {page_size}")
-            yield from page.items
-            if page.next_cursor is None:
-                if page.has_next:
+            items, next_cursor, has_next = page.items, page.next_cursor, page.has_next
+            del page
+            yield from items
+            # Let this page go before the next one is read: one page in memory, never two.
+            del items
+            if next_cursor is None:
+                if has_next:
                     raise WixProtocolError("page says more follow but gives no cursor")
                 return
-            if page.next_cursor == cursor:
+            if next_cursor == cursor:
                 raise WixProtocolError("the next cursor is the one just read")
-            cursor = page.next_cursor
+            cursor = next_cursor
         raise WixProtocolError("reading the collection did not end")
 
     def count_items(
