@@ -115,6 +115,10 @@ def workers(
         "WBM_SYNC_INTERVAL": "3600",
         "WIX_READ_TIMEOUT": "2",
         "WIX_CONNECT_TIMEOUT": "2",
+        # A create whose answer never came is waited for this long (engine/landing.py): long
+        # enough for the late answers the tests inject (4 s), short enough for a test to see
+        # the honest failure when the request never left (a worker killed just before it).
+        "WBM_CREATE_LANDING_SECONDS": "20",
     }
     redis_server.flush()  # nothing left over from tests that enqueued without a worker
     # The worker's and beat's logs and beat's schedule: in the test's own tmp_path, which pytest
@@ -155,7 +159,14 @@ def wait_finished(operations: list[Operation], timeout: float = 120) -> list[Ope
         rows = list(Operation.objects.filter(pk__in=ids))
         return rows if all(op.is_finished for op in rows) and len(rows) == len(ids) else None
 
-    return wait_for(done, timeout, interval=0.25, what=f"{len(ids)} operations to finish")
+    try:
+        return wait_for(done, timeout, interval=0.25, what=f"{len(ids)} operations to finish")
+    except AssertionError as error:
+        # Say where each one stopped: the state alone tells which engine step never came.
+        rows = Operation.objects.filter(pk__in=ids).values_list(
+            "kind", "state", "backup_wix_id", "sent_at", "due_at", "claimed_until", "error"
+        )
+        raise AssertionError(f"{error}; operations: {list(rows)}") from None
 
 
 def ready_backup(site: Site, owner) -> str:
