@@ -91,12 +91,13 @@ def settle(
 ) -> list[Operation]:
     """Link the creates among `operations` whose backup has appeared in Wix's fresh list.
 
-    Returns the operations still to be decided from their statuses (awaiting ones that found
-    their backup included); the rest waited or failed here.
+    Returns the submitted operations still to be decided from their statuses (awaiting ones that
+    found their backup included); the rest waited or failed here, and creates that had already
+    failed are never decided again.
     """
     pending = [op for op in operations if is_awaiting(op)]
     if not pending:
-        return list(operations)
+        return [op for op in operations if op.state == Operation.State.SUBMITTED]
     taken = _taken(site)
     decided: set[object] = set()
     for operation in sorted(pending, key=lambda op: op.sent_at):
@@ -124,7 +125,9 @@ def settle(
                 delay=timedelta(seconds=settings.WBM_POLL_INTERVAL),
                 error=operation.error,
             )
-    return [op for op in operations if op.pk not in decided]
+    return [
+        op for op in operations if op.pk not in decided and op.state == Operation.State.SUBMITTED
+    ]
 
 
 def _link(operation: Operation, backup: WixBackup) -> None:

@@ -227,13 +227,3 @@ def _site_announcements(site: Site, previous: dict[str, str]) -> list[Announceme
             # Wix never saw (no backup row to change) would otherwise go unannounced.
             found.append(Announcement("operation", finished[ident], Operation.State.FAILED))
     return found
-
-
-def restore_blocked(site: Site, backup: Backup) -> str:
-    """Why this backup cannot be restored now ("" when it can); the request checks again."""
-    return rules.restore_refusal(backup, rules.in_flight(site))
-
-
-def delete_blocked(site: Site, backup: Backup) -> str:
-    """Why this backup cannot be deleted now ("" when it can); the request checks again."""
-    return rules.delete_refusal(backup, rules.in_flight(site))
