@@ -11,7 +11,7 @@ from django.utils import timezone
 from wixapi import RestoreCollection, WixBackupsClient, WixError, WixNotFound, WixProtocolError
 
 from .. import crypto, rules
-from ..models import Operation, Site
+from ..models import Backup, Operation, Site
 from ..wix_clients import BaseUrlNotAllowed, client_for
 from . import landing
 from .mirror import mirror_backups, mirror_restorations
@@ -47,6 +47,11 @@ def operation_submit(*, operation_id: Any) -> None:
             # may be making it, so it is never sent again; the refresh adopts what appears.
             mark_submitted(operation, error=landing.WAITING)
             return
+        if _already_deleted(operation):
+            # An earlier attempt's answer was lost but the delete went through (or someone
+            # deleted it in Wix's screens): what the owner asked for has happened.
+            finish(operation, state=Operation.State.SUCCEEDED, from_state=Operation.State.QUEUED)
+            return
         reason = _refused_now(operation)
         if reason:
             finish(
@@ -66,6 +71,15 @@ def operation_submit(*, operation_id: Any) -> None:
         # Not Wix's doing: keep the operation, retry with backoff like a transient failure.
         logger.exception("submitting operation %s failed unexpectedly", operation.pk)
         _submit_failed(operation, InternalProblem(str(error)))
+
+
+def _already_deleted(operation: Operation) -> bool:
+    return (
+        operation.kind == Operation.Kind.DELETE_BACKUP
+        and operation.site.backups.filter(
+            wix_id=operation.backup_wix_id, status=Backup.DELETED
+        ).exists()
+    )
 
 
 def _refused_now(operation: Operation) -> str:

@@ -306,6 +306,26 @@ def test_a_restore_whose_answer_was_lost_is_adopted_not_started_again(store, own
     assert op.restoration_wix_id == str(EmuRestoration.objects.get().id)
 
 
+def test_a_delete_whose_answer_was_lost_succeeds_once_wix_shows_the_backup_deleted(store, owner):
+    site, creds = store
+    backup = ready_backup(site, owner, creds)
+    emu.set_faults(creds.site_id, drop_rate=1.0, count=1)
+    op = engine.operation_request(
+        site=site, kind=Operation.Kind.DELETE_BACKUP, user=owner, backup_wix_id=backup.wix_id
+    )
+    engine.operation_submit(operation_id=op.pk)
+    op.refresh_from_db()
+    assert op.state == Operation.State.QUEUED  # ambiguous: retried later
+    advance(creds)  # meanwhile Wix finishes the delete and a refresh sees it
+    engine.site_refresh(site_id=site.pk)
+    assert site.backups.get(wix_id=backup.wix_id).status == Backup.DELETED
+    engine.operation_submit(operation_id=op.pk)  # the retry
+    op.refresh_from_db()
+    assert op.state == Operation.State.SUCCEEDED, op.error
+    deletes = EmuRequestLog.objects.filter(site__site_id=creds.site_id, method="DELETE")
+    assert deletes.count() == 1  # never sent again
+
+
 def test_a_rejected_key_fails_the_operation_in_plain_words_and_flags_the_site(store, owner):
     site, _ = store
     Site.objects.filter(pk=site.pk).update(secret_encrypted=crypto.encrypt("IST.revoked"))
