@@ -285,6 +285,18 @@ WIXEMULATOR_TOKEN_SECONDS = env.int("WIXEMULATOR_TOKEN_SECONDS", default=14400)
 # Wix allows about 200 requests per minute per site.
 WIXEMULATOR_RATE_LIMIT = env.int("WIXEMULATOR_RATE_LIMIT", default=200)
 
+# --- Snapshots (sites/snapshots/, docs/snapshots.md) ------------------------------------------
+# Where snapshots are stored: a folder (relative to the project, or absolute), or an
+# S3-compatible bucket as `s3://bucket` or `s3://bucket/prefix`. Nothing is created here: the
+# folder appears with the first snapshot.
+_SNAPSHOTS = env.str("WBM_SNAPSHOT_STORAGE", default="") or str(VAR_DIR / "snapshots")
+WBM_SNAPSHOT_STORAGE = _SNAPSHOTS if _SNAPSHOTS.startswith("s3://") else str(BASE_DIR / _SNAPSHOTS)
+# S3 only. Empty endpoint: AWS itself; empty keys: boto3's own chain (an instance role).
+WBM_SNAPSHOT_S3_ENDPOINT_URL = env.str("WBM_SNAPSHOT_S3_ENDPOINT_URL", default="")
+WBM_SNAPSHOT_S3_REGION = env.str("WBM_SNAPSHOT_S3_REGION", default="")
+WBM_SNAPSHOT_S3_ACCESS_KEY_ID = env.str("WBM_SNAPSHOT_S3_ACCESS_KEY_ID", default="")
+WBM_SNAPSHOT_S3_SECRET_ACCESS_KEY = env.str("WBM_SNAPSHOT_S3_SECRET_ACCESS_KEY", default="")
+
 # --- Secrets at rest --------------------------------------------------------------------------
 # Fernet keys for API keys and app secrets stored in the database. The first key encrypts; every
 # key decrypts, so a key is rotated without downtime: put the new key first, run

@@ -1,0 +1,73 @@
+"""Snapshots: every collection's items kept off Wix, in storage the owner controls
+(docs/snapshots.md). A library of plain functions over a client and a store, with no models:
+the engine runs them as operations, the pages show what they return.
+
+    store = store_from_settings()                       # or ObjectStore(LocalBackend(path))
+    manifest = take_snapshot(client, store, "42", progress=print)   # again: resumes
+    report = verify_snapshot(store, "42")
+    response = StreamingHttpResponse(export_zip(store, "42"))
+    plan = plan_retention(refs, RetentionRules(keep_last=5))
+    for sid in plan.pruned:
+        delete_snapshot(store, sid)
+    collect_garbage(store, plan.kept, cutoff=now - timedelta(hours=6))
+"""
+
+from .backends import Backend, LocalBackend, StoredObject
+from .catalog import delete_snapshot, list_pending, list_snapshots
+from .config import backend_for, store_from_settings
+from .errors import CorruptObject, ManifestError, ObjectNotFound, StorageError
+from .export import export_csv, export_zip
+from .garbage import GarbageReport, collect_garbage
+from .manifest import (
+    COMPLETE,
+    MISSING,
+    CollectionRecord,
+    Entry,
+    Manifest,
+    manifest_entries,
+    read_manifest,
+)
+from .objects import ObjectStore, canonical_json
+from .retention import DEFAULT_RULES, RetentionPlan, RetentionRules, SnapshotRef, plan_retention
+from .s3 import S3Backend
+from .take import Progress, take_snapshot
+from .verify import Problem, VerifyReport, verify_snapshot
+
+__all__ = [
+    "COMPLETE",
+    "DEFAULT_RULES",
+    "MISSING",
+    "Backend",
+    "CollectionRecord",
+    "CorruptObject",
+    "Entry",
+    "GarbageReport",
+    "LocalBackend",
+    "Manifest",
+    "ManifestError",
+    "ObjectNotFound",
+    "ObjectStore",
+    "Problem",
+    "Progress",
+    "RetentionPlan",
+    "RetentionRules",
+    "S3Backend",
+    "SnapshotRef",
+    "StorageError",
+    "StoredObject",
+    "VerifyReport",
+    "backend_for",
+    "canonical_json",
+    "collect_garbage",
+    "delete_snapshot",
+    "export_csv",
+    "export_zip",
+    "list_pending",
+    "list_snapshots",
+    "manifest_entries",
+    "plan_retention",
+    "read_manifest",
+    "store_from_settings",
+    "take_snapshot",
+    "verify_snapshot",
+]

@@ -1,0 +1,215 @@
+"""A snapshot as a download, streamed with constant memory whatever its size: bytes chunks for
+Django's StreamingHttpResponse, made while the manifest is read once (stream-zip writes the zip
+as it goes, with no seeking and no member held whole).
+
+The zip holds:
+
+- `snapshot.json`: the manifest's header (when, what each collection holds, what is missing);
+- `schemas.json`: `{collection id: the collection's schema}`;
+- `collections/<id>.jsonl`: one line per item, its JSON exactly as Wix returned it (the form a
+  restore writes back);
+- `collections/<id>.csv` (unless `csv=False`): the same items for a spreadsheet.
+
+A collection id is percent-encoded in file names (`Stores/Products` → `Stores%2FProducts`).
+
+CSV columns cannot be the union of the fields seen without reading the collection twice, so
+they are the schema's fields in the schema's order (`_id` first when the schema lacks it), then
+`_other`: the JSON of any keys the schema does not list (empty when none), so nothing is lost.
+Cells: text as it is, numbers and booleans as JSON, `{"$date": …}` as its date, anything else
+as JSON, null as empty. A text starting with `=`, `+`, `-`, `@`, tab or carriage return gets a
+leading `'` so a spreadsheet never runs it as a formula (the JSONL keeps the exact value).
+
+A damaged or missing object stops the stream with its error: a download is never a quietly
+incomplete copy (`verify_snapshot` names the damaged items beforehand).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import stat
+import tempfile
+import zlib
+from collections.abc import Iterable, Iterator
+from contextlib import nullcontext
+from datetime import datetime
+from typing import IO, Any
+from urllib.parse import quote
+
+from stream_zip import ZIP_64, stream_zip
+
+from .manifest import CollectionRecord, Entry, Manifest, manifest_entries, read_manifest
+from .objects import ObjectStore, canonical_json
+
+CHUNK = 1 << 16
+# Deflate level 6 (zlib's default) instead of stream-zip's 9: nearly the same size for JSON,
+# several times faster, so a download keeps pace with reading the objects.
+ZIP_LEVEL = 6
+_MODE = stat.S_IFREG | 0o644
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def member_name(collection_id: str, extension: str) -> str:
+    return f"collections/{quote(collection_id, safe='')}.{extension}"
+
+
+def export_zip(store: ObjectStore, snapshot_id: str, *, csv: bool = True) -> Iterator[bytes]:
+    """The snapshot's zip, as chunks (see the module's docstring for what it holds)."""
+    manifest = read_manifest(store, snapshot_id)
+    members = _members(store, manifest, include_csv=csv)
+    return stream_zip(
+        members,
+        chunk_size=CHUNK,
+        get_compressobj=lambda: zlib.compressobj(level=ZIP_LEVEL, wbits=-zlib.MAX_WBITS),
+    )
+
+
+def export_csv(store: ObjectStore, snapshot_id: str, collection_id: str) -> Iterator[bytes]:
+    """One collection as CSV on its own, as chunks (the manifest is read up to its end)."""
+    manifest = read_manifest(store, snapshot_id)
+    record = next((c for c in manifest.collections if c.id == collection_id), None)
+    if record is None:
+        raise KeyError(f"snapshot {snapshot_id} has no collection {collection_id}")
+    columns = csv_columns(store.get_json(record.schema))
+    entries = (e for e in manifest_entries(store, manifest) if e.collection == collection_id)
+    buffer = io.StringIO()
+    writer = _csv_writer(buffer, columns)
+    for entry in entries:
+        writer.writerow(csv_row(store.get_json(entry.digest), columns))
+        if buffer.tell() >= CHUNK:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode("utf-8")
+
+
+def csv_columns(schema: dict[str, Any]) -> list[str]:
+    keys = [f["key"] for f in schema.get("fields", [])]
+    return (keys if "_id" in keys else ["_id", *keys]) + ["_other"]
+
+
+def csv_row(data: dict[str, Any], columns: list[str]) -> list[str]:
+    known = set(columns)
+    other = {k: v for k, v in data.items() if k not in known}
+    row = [_cell(data.get(key)) for key in columns[:-1]]
+    row.append(canonical_json(other).decode("utf-8") if other else "")
+    return row
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return json.dumps(value)
+    if isinstance(value, dict) and set(value) == {"$date"} and isinstance(value["$date"], str):
+        value = value["$date"]
+    if not isinstance(value, str):
+        return canonical_json(value).decode("utf-8")
+    return "'" + value if value.startswith(_FORMULA) else value
+
+
+def _csv_writer(out: IO[str], columns: list[str]) -> Any:
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(columns)
+    return writer
+
+
+def _members(
+    store: ObjectStore, manifest: Manifest, *, include_csv: bool
+) -> Iterator[tuple[str, datetime, int, Any, Iterable[bytes]]]:
+    when = manifest.finished_at
+    header = {
+        "snapshot_id": manifest.snapshot_id,
+        "started_at": manifest.started_at.isoformat(),
+        "finished_at": manifest.finished_at.isoformat(),
+        "items": manifest.items,
+        "collections": [
+            {
+                "id": c.id,
+                "status": c.status,
+                "items": c.items,
+                "total": c.total,
+                "notes": c.notes,
+                "reason": c.reason,
+            }
+            for c in manifest.collections
+        ],
+    }
+    yield "snapshot.json", when, _MODE, ZIP_64, [json.dumps(header, indent=2).encode()]
+    yield "schemas.json", when, _MODE, ZIP_64, _schemas(store, manifest.collections)
+    entries = _Lookahead(manifest_entries(store, manifest))
+    for record in manifest.collections:
+        # The CSV is written to a temporary file while the JSONL streams, so every object is
+        # read once; stream-zip asks for the next member only once this one is sent.
+        spooled = tempfile.TemporaryFile("w+b") if include_csv else nullcontext(None)  # noqa: SIM115
+        with spooled as spool:
+            jsonl = _jsonl(store, entries, record, spool)
+            yield member_name(record.id, "jsonl"), when, _MODE, ZIP_64, jsonl
+            if spool is not None:
+                yield member_name(record.id, "csv"), when, _MODE, ZIP_64, _read_back(spool)
+
+
+def _schemas(store: ObjectStore, collections: tuple[CollectionRecord, ...]) -> Iterator[bytes]:
+    yield b"{"
+    for number, record in enumerate(collections):
+        schema = store.get_canonical(record.schema)
+        yield (b"," if number else b"") + canonical_json(record.id) + b":" + schema
+    yield b"}"
+
+
+def _jsonl(
+    store: ObjectStore, entries: _Lookahead, record: CollectionRecord, spool: IO[bytes] | None
+) -> Iterator[bytes]:
+    text = io.TextIOWrapper(spool, encoding="utf-8", newline="") if spool else None
+    writer = None
+    if text is not None:
+        columns = csv_columns(store.get_json(record.schema))
+        writer = _csv_writer(text, columns)
+    out = bytearray()
+    while entries.peek() is not None and entries.peek().collection == record.id:
+        entry = next(entries)
+        data = store.get_canonical(entry.digest)
+        out += data + b"\n"
+        if writer is not None:
+            writer.writerow(csv_row(json.loads(data), columns))
+        if len(out) >= CHUNK:
+            yield bytes(out)
+            out.clear()
+    yield bytes(out)
+    if text is not None:
+        text.flush()
+        text.detach()  # leave the spool open for the CSV member
+
+
+def _read_back(spool: IO[bytes]) -> Iterator[bytes]:
+    spool.seek(0)
+    while chunk := spool.read(CHUNK):
+        yield chunk
+
+
+class _Lookahead:
+    """An iterator of entries that can show the next one without taking it."""
+
+    def __init__(self, entries: Iterator[Entry]) -> None:
+        self._entries = entries
+        self._next: Entry | None = None
+        self._done = False
+
+    def peek(self) -> Entry | None:
+        if self._next is None and not self._done:
+            self._next = next(self._entries, None)
+            self._done = self._next is None
+        return self._next
+
+    def __iter__(self) -> _Lookahead:
+        return self
+
+    def __next__(self) -> Entry:
+        entry = self.peek()
+        if entry is None:
+            raise StopIteration
+        self._next = None
+        return entry

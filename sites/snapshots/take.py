@@ -1,0 +1,228 @@
+"""Taking a snapshot: every collection of a site, read through the Data Items API page by page
+into the object store, the manifest written last (manifest.py).
+
+A plain function of a client and a store, so the engine can run it as an operation and a
+script or a benchmark can run it alone. Calling it again with the same snapshot id after an
+interruption (a worker killed, a Wix error, the storage failing) goes on from the last page
+read; calling it for a complete snapshot returns its manifest and reads nothing.
+
+Wix calls: the collections list (one call per 100 collections, which also gives each schema),
+then per collection one query per page, the first asking for the total, so no count call; a
+collection's page size is 1000 or its `maxPageSize` when smaller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from wixapi import (
+    DataCollection,
+    DataItem,
+    WixDataClient,
+    WixNotFound,
+    WixProtocolError,
+    WixValidationError,
+)
+
+from .manifest import (
+    PENDING,
+    READING,
+    CollectionRecord,
+    Entry,
+    Manifest,
+    ManifestWriter,
+    discard_pending,
+    manifest_key,
+    read_manifest,
+)
+from .objects import ObjectStore, canonical_json
+
+MAX_PAGE = 1000
+# Wix refuses to write back an item larger than this (docs/wix-data-api.md, "Limits").
+MAX_ITEM_BYTES = 500 * 1024
+
+# What JSON a value of each Wix field type is expected to be; other types accept anything.
+# A value of another kind is kept exactly as read, with a note, never "fixed".
+_EXPECTED: dict[str, tuple[type, ...]] = {
+    "TEXT": (str,),
+    "RICH_TEXT": (str,),
+    "URL": (str,),
+    "IMAGE": (str,),
+    "DOCUMENT": (str,),
+    "VIDEO": (str,),
+    "AUDIO": (str,),
+    "DATE": (str,),
+    "TIME": (str,),
+    "LANGUAGE": (str,),
+    "NUMBER": (int, float),
+    "BOOLEAN": (bool,),
+    "DATETIME": (dict, str),
+    "REFERENCE": (str, dict),
+    "MULTI_REFERENCE": (list,),
+    "ARRAY": (list,),
+    "MEDIA_GALLERY": (list,),
+    "OBJECT": (dict,),
+    "ADDRESS": (dict,),
+    "RICH_CONTENT": (dict,),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """Told after every page: "Products: 12,000 of 40,000 items"."""
+
+    collection_id: str
+    items_done: int
+    # Wix's count when the collection's read began; None when it did not say.
+    total: int | None
+    collections_done: int
+    collections_total: int
+
+
+def schema_json(collection: DataCollection) -> dict[str, Any]:
+    """The collection as the Data Collections API describes it, in Wix's own field names: what
+    the client parses of it (the product relies on nothing else), stored as an object."""
+    return {
+        "id": collection.id,
+        "displayName": collection.display_name,
+        "collectionType": collection.collection_type,
+        "ownerAppId": collection.owner_app_id,
+        "maxPageSize": collection.max_page_size,
+        "fields": [
+            {
+                "key": f.key,
+                "displayName": f.display_name,
+                "type": f.type,
+                "systemField": f.system_field,
+                "required": f.required,
+            }
+            for f in collection.fields
+        ],
+        "permissions": collection.permissions,
+        "capabilities": {"dataOperations": sorted(collection.data_operations)},
+    }
+
+
+def item_notes(item: DataItem, size: int, field_types: Mapping[str, str]) -> tuple[str, ...]:
+    """What is odd about an item as Wix returned it; it is stored unchanged all the same."""
+    notes = []
+    if size > MAX_ITEM_BYTES:
+        notes.append(f"over 500 KB ({size} bytes): Wix will refuse to write it back as it is")
+    if item.data.get("_id") != item.id:
+        notes.append("its data's _id differs from its id")
+    for key, kind in field_types.items():
+        value = item.data.get(key)
+        expected = _EXPECTED.get(kind)
+        if value is None or expected is None:
+            continue
+        if not isinstance(value, expected) or (kind == "NUMBER" and isinstance(value, bool)):
+            notes.append(f"{key} is {type(value).__name__}, not {kind}")
+    return tuple(notes)
+
+
+def take_snapshot(
+    client: WixDataClient,
+    store: ObjectStore,
+    snapshot_id: str,
+    *,
+    progress: Callable[[Progress], None] | None = None,
+    page_size: int = MAX_PAGE,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> Manifest:
+    """Snapshot every collection of the client's site into `store`, or finish the interrupted
+    snapshot of that id. Wix's errors propagate as `wixapi` errors and the storage's as
+    `StorageError`, each leaving the snapshot resumable.
+
+    A collection that vanishes while it is read (WixNotFound) does not fail the snapshot: it is
+    recorded as missing, with Wix's reason and the items read before it went, because the other
+    collections are still worth keeping and the owner is told which one is incomplete.
+    """
+    if not 1 <= page_size <= MAX_PAGE:
+        raise ValueError("page_size must be between 1 and 1000")
+    if store.backend.exists(manifest_key(snapshot_id)):
+        discard_pending(store, snapshot_id)  # a crash after the commit may have left it
+        return read_manifest(store, snapshot_id)
+    writer = ManifestWriter.resume(store, snapshot_id)
+    if writer is None:
+        writer = _start(client, store, snapshot_id, page_size, clock())
+    records = writer.state.collections
+    for number, record in enumerate(records):
+        if record.status in (PENDING, READING):
+            _read_collection(client, store, writer, record, (number, len(records)), progress)
+    return writer.commit(clock())
+
+
+def _start(
+    client: WixDataClient, store: ObjectStore, snapshot_id: str, page_size: int, now: datetime
+) -> ManifestWriter:
+    records = []
+    before = store.written_objects, store.written_bytes
+    for collection in client.iter_collections():
+        schema = store.put_json(schema_json(collection))
+        limit = min(page_size, collection.max_page_size or MAX_PAGE)
+        records.append(CollectionRecord(collection.id, schema.digest, max(1, limit)))
+    writer = ManifestWriter.start(store, snapshot_id, records, now)
+    writer.state.new_objects += store.written_objects - before[0]
+    writer.state.new_bytes += store.written_bytes - before[1]
+    return writer
+
+
+def _read_collection(
+    client: WixDataClient,
+    store: ObjectStore,
+    writer: ManifestWriter,
+    record: CollectionRecord,
+    place: tuple[int, int],
+    progress: Callable[[Progress], None] | None,
+) -> None:
+    schema = store.get_json(record.schema)
+    field_types = {f["key"]: f["type"] for f in schema["fields"]}
+    cursor = record.cursor or ""
+    resumed = bool(cursor)
+    while True:
+        try:
+            page = client.query_items(
+                record.id, limit=record.page_size, cursor=cursor, return_total_count=not cursor
+            )
+        except WixNotFound as error:
+            writer.finish_collection(record.id, missing=f"deleted while it was read: {error}")
+            return
+        except WixValidationError:
+            if not resumed:
+                raise
+            # The checkpoint's cursor is too old for Wix (it keeps one for a while only):
+            # read this collection again from its first page.
+            writer.restart_collection(record.id)
+            cursor, resumed = "", False
+            continue
+        resumed = False
+        if len(page.items) > record.page_size:
+            raise WixProtocolError(f"page holds {len(page.items)} items, asked {record.page_size}")
+        if page.next_cursor is None and page.has_next:
+            raise WixProtocolError("page says more follow but gives no cursor")
+        if page.next_cursor is not None and page.next_cursor == cursor:
+            raise WixProtocolError("the next cursor is the one just read")
+        before = store.written_objects, store.written_bytes
+        entries = []
+        for item in page.items:
+            put = store.put_canonical(canonical_json(item.data))
+            notes = item_notes(item, put.size, field_types)
+            entries.append(Entry(record.id, item.id, put.digest, put.size, notes))
+        writer.add_page(
+            record.id,
+            entries,
+            cursor=page.next_cursor,
+            total=page.total if not cursor else None,
+            new_objects=store.written_objects - before[0],
+            new_bytes=store.written_bytes - before[1],
+        )
+        del page, entries  # one page in memory, never two
+        if progress is not None:
+            progress(Progress(record.id, record.items, record.total, place[0], place[1]))
+        if record.cursor is None:
+            writer.finish_collection(record.id)
+            return
+        cursor = record.cursor
