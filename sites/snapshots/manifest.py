@@ -218,7 +218,9 @@ class ManifestWriter:
         new_objects: int = 0,
         new_bytes: int = 0,
     ) -> None:
-        """One page read: its entries become a part, then the checkpoint says so."""
+        """One page read: its entries become a part, then the checkpoint says so. The last page
+        (no `cursor` to go on from) completes the collection in the same checkpoint, so a crash
+        straight after it never reads the collection again."""
         record = self.record(collection_id)
         if entries:
             number = self.state.next_part
@@ -228,7 +230,7 @@ class ManifestWriter:
                 {"number": number, "collection": collection_id, "entries": len(entries)}
             )
             self.state.next_part = number + 1
-        record.status = READING
+        record.status = READING if cursor else COMPLETE
         record.items += len(entries)
         record.notes += sum(1 for entry in entries if entry.notes)
         record.cursor = cursor
@@ -238,11 +240,11 @@ class ManifestWriter:
         self.state.new_bytes += new_bytes
         self._save()
 
-    def finish_collection(self, collection_id: str, *, missing: str | None = None) -> None:
-        """The collection is read to its end, or (with `missing`, the reason) vanished."""
+    def collection_missing(self, collection_id: str, reason: str) -> None:
+        """The collection vanished while it was read (what was read of it is kept)."""
         record = self.record(collection_id)
-        record.status = MISSING if missing else COMPLETE
-        record.reason = missing
+        record.status = MISSING
+        record.reason = reason
         record.cursor = None
         self._save()
 

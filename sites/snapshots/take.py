@@ -188,7 +188,7 @@ def _read_collection(
                 record.id, limit=record.page_size, cursor=cursor, return_total_count=not cursor
             )
         except WixNotFound as error:
-            writer.finish_collection(record.id, missing=f"deleted while it was read: {error}")
+            writer.collection_missing(record.id, f"deleted while it was read: {error}")
             return
         except WixValidationError:
             if not resumed:
@@ -223,6 +223,5 @@ def _read_collection(
         if progress is not None:
             progress(Progress(record.id, record.items, record.total, place[0], place[1]))
         if record.cursor is None:
-            writer.finish_collection(record.id)
             return
         cursor = record.cursor
