@@ -1,5 +1,11 @@
 """The one place that turns a Site into a Wix client (base URL allow-list, credentials)."""
 
+import os
+import threading
+import time
+from http.cookiejar import DefaultCookiePolicy
+
+import requests
 from django.conf import settings
 from django.core.cache import cache
 from django.views.decorators.debug import sensitive_variables
@@ -16,6 +22,40 @@ class BaseUrlNotAllowed(Exception):
 
 def allowed_base_urls() -> list[str]:
     return [url.rstrip("/") for url in settings.WIX_ALLOWED_BASE_URLS]
+
+
+# A kept connection idle longer than this is dropped before the next call rather than reused: a
+# server may close an idle connection just as a request goes out on it, and for a create that
+# looks like a lost answer (engine/landing.py). Wix's front ends keep idle connections longer.
+_IDLE_SECONDS = 15.0
+
+_local = threading.local()
+
+
+def _shared_session(base_url: str) -> requests.Session:
+    """This process's (and thread's) HTTP session for one API host, reused from task to task.
+
+    What it saves per call (bench/scale.py): a TLS handshake against Wix, and requests reading
+    the whole environment for proxy and CA settings, which it does at every request otherwise;
+    here they are read once. It keeps no cookies, so nothing of one site's answers reaches the
+    next site's requests.
+    """
+    pid = os.getpid()
+    if getattr(_local, "pid", None) != pid:  # a forked worker child starts with its own
+        _local.pid, _local.sessions = pid, {}
+    now = time.monotonic()
+    session, last_used = _local.sessions.get(base_url, (None, 0.0))
+    if session is not None and now - last_used > _IDLE_SECONDS:
+        session.close()  # closes the idle connections only; the settings stay
+    if session is None:
+        session = requests.Session()
+        session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+        found = session.merge_environment_settings(base_url, {}, None, None, None)
+        session.proxies.update(found["proxies"])
+        session.verify, session.cert = found["verify"], found["cert"]
+        session.trust_env = False
+    _local.sessions[base_url] = (session, now)
+    return session
 
 
 @sensitive_variables("auth")
@@ -36,5 +76,10 @@ def client_for(site: Site) -> WixBackupsClient:
     connect, read = settings.WIX_TIMEOUT
     # No retries inside the client: a task never sleeps; the engine reschedules instead.
     return WixBackupsClient(
-        base_url, auth, connect_timeout=connect, read_timeout=read, max_retries=0
+        base_url,
+        auth,
+        session=_shared_session(base_url),
+        connect_timeout=connect,
+        read_timeout=read,
+        max_retries=0,
     )

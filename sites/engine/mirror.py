@@ -5,10 +5,12 @@ Written only from what Wix listed or answered; public, so that any code that lea
 """
 
 import re
+from contextlib import nullcontext
 from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from wixapi import Backup as WixBackup
@@ -73,37 +75,48 @@ def _upsert(
     """
     if not rows:
         return False
-    before = {
-        values[0]: dict(zip(stored, values[1:], strict=True))
-        for values in existing.filter(wix_id__in=[r.wix_id for r in rows]).values_list(
-            "wix_id", *stored
-        )
-    }
-    write, shown_changed = [], False
-    for row in rows:
-        old = before.get(row.wix_id)
-        new = {name: getattr(row, name) for name in stored}
-        if old != new:
-            write.append(row)
-            shown_changed |= old is None or any(old[name] != new[name] for name in shown)
-    if write:
-        existing.model.objects.bulk_create(
-            write,
-            update_conflicts=True,
-            unique_fields=["site", "wix_id"],
-            update_fields=[*stored, "seen_at"],
-        )
+    before = _read(existing.filter(wix_id__in=[r.wix_id for r in rows]), stored)
+    write, shown_changed = _differing(before, rows, stored, shown)
+    _write(existing.model, write, stored)
     return shown_changed
 
 
-def _write_backups(
-    site: Site, backups: list[WixBackup], complete: bool, listed_at: datetime | None
-) -> bool:
-    now = timezone.now()
+def _read(rows: Any, fields: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+    return {
+        values[0]: dict(zip(fields, values[1:], strict=True))
+        for values in rows.values_list("wix_id", *fields)
+    }
+
+
+def _differing(
+    before: dict[str, dict[str, Any]],
+    rows: list[Any],
+    stored: tuple[str, ...],
+    shown: tuple[str, ...],
+) -> tuple[list[Any], bool]:
+    """The rows to write (new, or differing in a stored field), and whether a shown one differs."""
+    write, shown_changed = [], False
+    for row in rows:
+        old = before.get(row.wix_id)
+        if old is None or any(old[name] != getattr(row, name) for name in stored):
+            write.append(row)
+            shown_changed |= old is None or any(old[name] != getattr(row, name) for name in shown)
+    return write, shown_changed
+
+
+def _write(model: Any, rows: list[Any], stored: tuple[str, ...]) -> None:
+    if rows:
+        model.objects.bulk_create(
+            rows, update_conflicts=True, unique_fields=["site", "wix_id"],
+            update_fields=[*stored, "seen_at"],
+        )  # fmt: skip
+
+
+def _backup_rows(site: Site, backups: list[WixBackup], now: datetime) -> list[Backup]:
     # A list can name one backup twice (restorations embed theirs): the first, freshest, wins.
     backups = list({b.id: b for b in reversed(backups)}.values())[::-1]
     checked_ids(*(b.id for b in backups))
-    rows = [
+    return [
         Backup(
             site=site,
             wix_id=b.id,
@@ -119,15 +132,37 @@ def _write_backups(
         )
         for b in backups
     ]
-    changed = _upsert(site.backups, rows, BACKUP_STORED, BACKUP_SHOWN)
-    if complete:
-        # Wix may drop deleted backups from its list instead of showing them DELETED.
-        gone = site.backups.exclude(wix_id__in=[b.id for b in backups]).exclude(
-            status=Backup.DELETED
-        )
-        if listed_at is not None:
-            gone = gone.exclude(seen_at__gte=listed_at)
-        changed |= bool(gone.update(status=Backup.DELETED, deleted_at=now, seen_at=now))
+
+
+def _write_backups(
+    site: Site, backups: list[WixBackup], complete: bool, listed_at: datetime | None
+) -> bool:
+    now = timezone.now()
+    rows = _backup_rows(site, backups, now)
+    if not complete:
+        return _upsert(site.backups, rows, BACKUP_STORED, BACKUP_SHOWN)
+    # One read serves both the upsert and what is gone: the listed rows and every live one.
+    listed = {row.wix_id for row in rows}
+    fields = (*BACKUP_STORED, "seen_at")
+    before = _read(site.backups.filter(Q(wix_id__in=listed) | ~Q(status=Backup.DELETED)), fields)
+    write, changed = _differing(before, rows, BACKUP_STORED, BACKUP_SHOWN)
+    # Wix may drop deleted backups from its list instead of showing them DELETED; one written
+    # since the list was asked for (a create answered meanwhile) is new, not gone.
+    gone = [
+        wix_id
+        for wix_id, old in before.items()
+        if wix_id not in listed
+        and old["status"] != Backup.DELETED
+        and not (listed_at is not None and old["seen_at"] >= listed_at)
+    ]
+    # A transaction only when there are two writes to keep together (most polls have none).
+    with transaction.atomic() if write and gone else nullcontext():
+        _write(Backup, write, BACKUP_STORED)
+        if gone:
+            deleted = site.backups.filter(wix_id__in=gone).exclude(status=Backup.DELETED)
+            if listed_at is not None:
+                deleted = deleted.exclude(seen_at__gte=listed_at)  # as above, in the database
+            changed |= bool(deleted.update(status=Backup.DELETED, deleted_at=now, seen_at=now))
     return changed
 
 
@@ -143,9 +178,8 @@ def mirror_backups(
     `listed_at`: when the complete list was asked for. A backup written since (a create that
     finished while the list was on its way) is missing from it for being new, not for being gone.
     """
-    with transaction.atomic():
-        if _write_backups(site, backups, complete, listed_at):
-            site_touch(site.pk)
+    if _write_backups(site, backups, complete, listed_at):
+        site_touch(site.pk)
 
 
 def mirror_restorations(site: Site, restorations: list[WixRestoration]) -> None:

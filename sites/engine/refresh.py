@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from wixapi import WixError
@@ -17,7 +18,7 @@ from ..wix_clients import BaseUrlNotAllowed, client_for
 from . import landing
 from .dispatch import enqueue_refresh
 from .mirror import checked_ids, mirror_backups, mirror_restorations
-from .states import backoff, claim_site, finish, poll_later, version_up
+from .states import SiteWrites, backoff, claim_site, finish, poll_later, site_writes, version_up
 from .words import is_credentials_problem, owner_message
 
 logger = logging.getLogger(__name__)
@@ -43,30 +44,28 @@ def site_refresh(*, site_id: Any, full: bool = False, claimed: bool = False) -> 
     now = timezone.now()
     if not claimed and not claim_site(site_id, now):
         return  # a refresh of this site is running right now
-    try:
-        _refresh(site_id, full, now)
-    except Exception:
-        # A bug must not turn into a poll storm: back off as for a Wix outage, and say so.
-        logger.exception("refresh of site %s failed unexpectedly", site_id)
-        Operation.objects.filter(site_id=site_id, state=Operation.State.SUBMITTED).update(
-            due_at=now + backoff(3)
-        )
-    finally:
-        Site.objects.filter(pk=site_id).update(refresh_claimed_until=None)
+    # The claim is released in the one UPDATE of the site's row that ends the refresh.
+    with site_writes(site_id) as writes:
+        writes.set(refresh_claimed_until=None)
+        try:
+            _refresh(site_id, full, now, writes)
+        except Exception:
+            # A bug must not turn into a poll storm: back off as for a Wix outage, and say so.
+            logger.exception("refresh of site %s failed unexpectedly", site_id)
+            Operation.objects.filter(site_id=site_id, state=Operation.State.SUBMITTED).update(
+                due_at=now + backoff(3)
+            )
 
 
-def _refresh(site_id: Any, full: bool, now: datetime) -> None:
-    site = Site.objects.filter(pk=site_id).first()
+def _refresh(site_id: Any, full: bool, now: datetime, writes: SiteWrites) -> None:
+    restoring = Restoration.objects.filter(site=OuterRef("pk"), status=Restoration.PENDING)
+    site = Site.objects.annotate(restoring=Exists(restoring)).filter(pk=site_id).first()
     if site is None:
         return
     # Submitted operations, and creates that ended unconfirmed (a backup Wix makes late is theirs).
     watched = list(landing.watched(site, now))
     running = [op for op in watched if op.state == Operation.State.SUBMITTED]
-    want_restorations = (
-        full
-        or any(op.is_restore for op in running)
-        or site.restorations.filter(status=Restoration.PENDING).exists()
-    )
+    want_restorations = full or site.restoring or any(op.is_restore for op in running)
     try:
         with client_for(site) as client:
             backups = list(client.iter_backups(page_size=1000))
@@ -87,13 +86,13 @@ def _refresh(site_id: Any, full: bool, now: datetime) -> None:
     jitter = random.uniform(0.9, 1.1)  # noqa: S311 - spreading load, not security
     # Only a first sync or a cleared problem is a change the pages show; the sync time alone is
     # not (a page that polls while work runs would otherwise be redrawn at every poll).
-    news = site.last_synced_at is None or bool(site.last_sync_error or site.credentials_rejected)
-    Site.objects.filter(pk=site.pk).update(
+    if site.last_synced_at is None or site.last_sync_error or site.credentials_rejected:
+        writes.touch()
+    writes.set(
         last_synced_at=now,
         last_sync_error="",
         credentials_rejected=False,
         next_sync_at=now + timedelta(seconds=settings.WBM_SYNC_INTERVAL * jitter),
-        **version_up(news),
     )
     backup_status = {b.id: str(b.status) for b in backups}
     restoration_status = (

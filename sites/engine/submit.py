@@ -5,7 +5,8 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from wixapi import RestoreCollection, WixBackupsClient, WixError, WixNotFound, WixProtocolError
@@ -15,7 +16,7 @@ from ..models import Backup, Operation, Site
 from ..wix_clients import BaseUrlNotAllowed, client_for
 from . import landing
 from .mirror import mirror_backups, mirror_restorations
-from .states import backoff, finish, mark_submitted, site_touch, version_up
+from .states import backoff, finish, mark_submitted, site_touch, site_writes, version_up
 from .words import InternalProblem, is_credentials_problem, owner_message
 
 logger = logging.getLogger(__name__)
@@ -28,19 +29,23 @@ def operation_submit(*, operation_id: Any) -> None:
     """Send a queued operation to Wix once; safe to run twice or after a crash."""
     now = timezone.now()
     claim = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    # Every attempt counts, including one that only looks for what an earlier attempt made, so
+    # a Wix that keeps failing ends in a clear failure rather than endless retries. Counted in
+    # the claim itself: one UPDATE.
     claimed = Operation.objects.filter(claim, pk=operation_id, state=Operation.State.QUEUED).update(
-        claimed_until=now + timedelta(seconds=settings.WBM_CLAIM_SECONDS), updated_at=now
+        claimed_until=now + timedelta(seconds=settings.WBM_CLAIM_SECONDS),
+        updated_at=now,
+        attempts=F("attempts") + 1,
+        attempt_started_at=Coalesce("attempt_started_at", Value(now)),
     )
     if not claimed:
         return  # finished, submitted, or another worker is on it
     operation = Operation.objects.select_related("site").get(pk=operation_id)
-    # Every attempt counts, including one that only looks for what an earlier attempt made, so
-    # a Wix that keeps failing ends in a clear failure rather than endless retries.
-    operation.attempts += 1
-    operation.attempt_started_at = operation.attempt_started_at or now
-    Operation.objects.filter(pk=operation.pk).update(
-        attempts=operation.attempts, attempt_started_at=operation.attempt_started_at
-    )
+    with site_writes(operation.site_id):
+        _submit_claimed(operation)
+
+
+def _submit_claimed(operation: Operation) -> None:
     try:
         if operation.kind == Operation.Kind.CREATE_BACKUP and operation.sent_at is not None:
             # An earlier attempt sent the create and never heard back (a crash mid-call): Wix
