@@ -80,12 +80,16 @@ class Put:
 
 
 class ObjectStore:
-    """The objects of one backend, and what this instance has written (for the dedup figures)."""
+    """The objects of one backend, and what this instance has written (for the dedup figures).
+
+    One instance per thread: it keeps a compressor, which Zstandard does not share between
+    threads, since making one per item costs more than compressing the item."""
 
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
         self.written_objects = 0
         self.written_bytes = 0
+        self._compressor = zstandard.ZstdCompressor(level=LEVEL)
 
     def put_json(self, value: Any) -> Put:
         return self.put_canonical(canonical_json(value))
@@ -95,7 +99,7 @@ class ObjectStore:
         key = object_key(digest)
         if self.backend.exists(key):
             return Put(digest, len(data), 0, new=False)
-        packed = compress(data)
+        packed = self._compressor.compress(data)
         self.backend.put(key, packed)
         self.written_objects += 1
         self.written_bytes += len(packed)
