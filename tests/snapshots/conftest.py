@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -33,7 +34,7 @@ class S3Server:
     access_key_id: str
     secret_access_key: str
 
-    def admin(self):
+    def admin(self) -> Any:
         """A boto3 S3 client with the real credentials (to make buckets, to damage objects)."""
         return boto3.client(
             "s3",
