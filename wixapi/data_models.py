@@ -79,6 +79,9 @@ class DataCollection:
     permissions: dict[str, Any]
     data_operations: frozenset[str]
     owner_app_id: str | None = None
+    # The collection's JSON exactly as Wix sent it (fields' extras such as
+    # `referencedCollectionId` included): what a snapshot keeps as the schema.
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def writable(self) -> bool:
@@ -182,4 +185,5 @@ def parse_collection(value: Any, where: str = "collection") -> DataCollection:
         permissions=obj.get("permissions") if isinstance(obj.get("permissions"), dict) else {},
         data_operations=frozenset(op for op in operations if isinstance(op, str)),
         owner_app_id=_opt_str(obj, "ownerAppId", where),
+        raw=obj,
     )

@@ -83,8 +83,10 @@ class Progress:
 
 
 def schema_json(collection: DataCollection) -> dict[str, Any]:
-    """The collection as the Data Collections API describes it, in Wix's own field names: what
-    the client parses of it (the product relies on nothing else), stored as an object."""
+    """The collection's JSON as the Data Collections API sent it, stored as an object; for a
+    collection built without it, what the client parsed, in Wix's own field names."""
+    if collection.raw:
+        return collection.raw
     return {
         "id": collection.id,
         "displayName": collection.display_name,

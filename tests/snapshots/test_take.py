@@ -57,6 +57,10 @@ def test_a_snapshot_holds_every_collection_item_and_schema(emu_store, data_clien
             assert store.get_json(entry.digest) == products[entry.item_id]
     schema = store.get_json(next(c.schema for c in manifest.collections if c.id == "Customers"))
     assert schema["id"] == "Customers" and "email" in {f["key"] for f in schema["fields"]}
+    # The schema as Wix sent it, extras included (a restore needs what a reference points to).
+    posts = store.get_json(next(c.schema for c in manifest.collections if c.id == "BlogPosts"))
+    author = next(f for f in posts["fields"] if f["key"] == "author")
+    assert author["referencedCollectionId"] == "Customers"
     # Progress after every page, with Wix's count.
     assert seen[-1].collections_total == 5
     last = {p.collection_id: (p.items_done, p.total) for p in seen}
