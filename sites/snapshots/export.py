@@ -55,7 +55,8 @@ def member_name(collection_id: str, extension: str) -> str:
 
 
 def export_zip(store: ObjectStore, snapshot_id: str, *, csv: bool = True) -> Iterator[bytes]:
-    """The snapshot's zip, as chunks (see the module's docstring for what it holds)."""
+    """The snapshot's zip, as chunks (see the module's docstring for what it holds). A snapshot
+    without a manifest raises ObjectNotFound here, before the first chunk."""
     manifest = read_manifest(store, snapshot_id)
     members = _members(store, manifest, include_csv=csv)
     return stream_zip(
@@ -66,12 +67,19 @@ def export_zip(store: ObjectStore, snapshot_id: str, *, csv: bool = True) -> Ite
 
 
 def export_csv(store: ObjectStore, snapshot_id: str, collection_id: str) -> Iterator[bytes]:
-    """One collection as CSV on its own, as chunks (the manifest is read up to its end)."""
+    """One collection as CSV on its own, as chunks (the manifest is read up to its end). A
+    snapshot or collection that does not exist raises here, before the first chunk."""
     manifest = read_manifest(store, snapshot_id)
     record = next((c for c in manifest.collections if c.id == collection_id), None)
     if record is None:
         raise KeyError(f"snapshot {snapshot_id} has no collection {collection_id}")
     columns = csv_columns(store.get_json(record.schema))
+    return _csv_chunks(store, manifest, collection_id, columns)
+
+
+def _csv_chunks(
+    store: ObjectStore, manifest: Manifest, collection_id: str, columns: list[str]
+) -> Iterator[bytes]:
     entries = (e for e in manifest_entries(store, manifest) if e.collection == collection_id)
     buffer = io.StringIO()
     writer = _csv_writer(buffer, columns)

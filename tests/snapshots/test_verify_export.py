@@ -12,6 +12,7 @@ import pytest
 
 from sites.snapshots import (
     CorruptObject,
+    ObjectNotFound,
     export_csv,
     export_zip,
     manifest_entries,
@@ -118,3 +119,10 @@ def test_a_damaged_object_stops_the_download_with_its_name(snapshot, store):
     damage(store, object_key(entry.digest), flip_byte)
     with pytest.raises(CorruptObject, match=entry.digest):
         b"".join(export_zip(store, "s1"))
+
+
+def test_a_snapshot_not_taken_fails_before_the_first_chunk(store):
+    with pytest.raises(ObjectNotFound):
+        export_zip(store, "never")
+    with pytest.raises(ObjectNotFound):
+        export_csv(store, "never", "Products")
