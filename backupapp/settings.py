@@ -240,7 +240,16 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # axes says "BEGIN version ..." at INFO on every start; its lock-out warnings still show.
-    "loggers": {"django.db.backends": {"level": "INFO"}, "axes.apps": {"level": "WARNING"}},
+    # Celery writes two INFO lines per task (received, succeeded): with a poll every few seconds
+    # per site that is most of a worker's log and a measurable share of its CPU (bench/scale.py).
+    # The engine logs each operation's outcome instead (engine/states.py); failing tasks still
+    # log at ERROR.
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "axes.apps": {"level": "WARNING"},
+        "celery.app.trace": {"level": "WARNING"},
+        "celery.worker.strategy": {"level": "WARNING"},
+    },
 }
 
 # --- Celery -----------------------------------------------------------------------------------

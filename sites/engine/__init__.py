@@ -11,7 +11,7 @@ from .refresh import poll_delay, site_refresh, site_refresh_if_stale, sites_due_
 from .requests import OperationRefused, operation_request
 from .states import site_touch
 from .submit import operation_submit
-from .sweep import SweepResult, sweep
+from .sweep import SweepResult, refresh_chunks, sweep
 from .words import owner_message
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "operation_submit",
     "owner_message",
     "poll_delay",
+    "refresh_chunks",
     "site_refresh",
     "site_refresh_if_stale",
     "site_touch",

@@ -135,10 +135,17 @@ def _backup_rows(site: Site, backups: list[WixBackup], now: datetime) -> list[Ba
 
 
 def _write_backups(
-    site: Site, backups: list[WixBackup], complete: bool, listed_at: datetime | None
+    site: Site,
+    backups: list[WixBackup],
+    complete: bool,
+    listed_at: datetime | None,
+    made: bool = False,
 ) -> bool:
     now = timezone.now()
     rows = _backup_rows(site, backups, now)
+    if made:
+        _write(Backup, rows, BACKUP_STORED)
+        return bool(rows)
     if not complete:
         return _upsert(site.backups, rows, BACKUP_STORED, BACKUP_SHOWN)
     # One read serves both the upsert and what is gone: the listed rows and every live one.
@@ -172,13 +179,15 @@ def mirror_backups(
     *,
     complete: bool = False,
     listed_at: datetime | None = None,
+    made: bool = False,
 ) -> None:
     """Write Wix's view of backups into the mirror; with `complete`, what is gone is DELETED.
 
     `listed_at`: when the complete list was asked for. A backup written since (a create that
     finished while the list was on its way) is missing from it for being new, not for being gone.
+    `made`: Wix has just made these (a create's answer), so the mirror is not read first.
     """
-    if _write_backups(site, backups, complete, listed_at):
+    if _write_backups(site, backups, complete, listed_at, made):
         site_touch(site.pk)
 
 

@@ -7,7 +7,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from wixapi import WixError
@@ -58,14 +57,18 @@ def site_refresh(*, site_id: Any, full: bool = False, claimed: bool = False) -> 
 
 
 def _refresh(site_id: Any, full: bool, now: datetime, writes: SiteWrites) -> None:
-    restoring = Restoration.objects.filter(site=OuterRef("pk"), status=Restoration.PENDING)
-    site = Site.objects.annotate(restoring=Exists(restoring)).filter(pk=site_id).first()
-    if site is None:
-        return
+    try:
+        site = Site.objects.get(pk=site_id)
+    except Site.DoesNotExist:
+        return  # disconnected meanwhile
     # Submitted operations, and creates that ended unconfirmed (a backup Wix makes late is theirs).
     watched = list(landing.watched(site, now))
     running = [op for op in watched if op.state == Operation.State.SUBMITTED]
-    want_restorations = full or site.restoring or any(op.is_restore for op in running)
+    want_restorations = (
+        full
+        or any(op.is_restore for op in running)
+        or site.restorations.filter(status=Restoration.PENDING).exists()
+    )
     try:
         with client_for(site) as client:
             backups = list(client.iter_backups(page_size=1000))

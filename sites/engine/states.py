@@ -131,6 +131,7 @@ def finish(operation: Operation, *, state: str, error: str = "", from_state: str
             detail=error,
         )
         site_touch(site.pk)
+        logger.info("operation %s (%s) of site %s %s", operation.pk, operation.kind, site.pk, state)
     return bool(done)
 
 

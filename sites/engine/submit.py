@@ -116,7 +116,7 @@ def _send_create(operation: Operation, client: WixBackupsClient) -> None:
         Operation.objects.filter(pk=operation.pk).update(sent_at=None)
         operation.sent_at = None
         raise
-    mirror_backups(operation.site, [backup])
+    mirror_backups(operation.site, [backup], made=True)
     mark_submitted(operation, backup_wix_id=backup.id)
 
 

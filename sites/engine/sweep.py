@@ -4,6 +4,8 @@ Waiting is data (`Operation.due_at`), not a sleeping task: a crashed worker, a l
 empty Redis only delay work until the next sweep.
 """
 
+import math
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -18,12 +20,27 @@ from .states import claim_sites
 # Upper bound of rows one sweep claims, so one sweep stays short whatever the backlog.
 SWEEP_BATCH = 2000
 
+# Sites per refresh task when many are due: enough to pay a task's own cost once for several
+# sites (bench/scale.py), few enough that one task stays short and the due sites still spread
+# over every worker process.
+REFRESH_CHUNK = 10
+SPREAD = 4
+
 
 @dataclass
 class SweepResult:
     submits: list[str]
     refreshes: list[str]  # sites claimed for a refresh
     watches: list[str] = field(default_factory=list)  # sites claimed for a full refresh
+
+
+def refresh_chunks(site_ids: Iterable[str]) -> Iterator[list[str]]:
+    """The sites in groups for refresh tasks: at least SPREAD tasks when there are that many
+    sites (each can start at once on a free worker), at most REFRESH_CHUNK sites per task."""
+    ids = list(site_ids)
+    size = min(REFRESH_CHUNK, max(1, math.ceil(len(ids) / SPREAD)))
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
 
 
 def sweep() -> SweepResult:
