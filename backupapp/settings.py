@@ -368,6 +368,12 @@ CELERY_BEAT_SCHEDULE = {
 # idempotent (compare-and-swap transitions) so a redelivery is harmless.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Celery's Django fixup closes the database connection before and after every task unless this
+# is set: every task then opened a new PostgreSQL connection, a third of the worker's CPU per
+# backup (bench/scale.py). Set, the fixup closes only every this many tasks, and between tasks
+# backupapp/celery.py applies Django's own rules instead (CONN_MAX_AGE, health checks, a broken
+# connection closed), as after each web request.
+CELERY_DB_REUSE_MAX = 1000
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Enqueuing from a web request must fail fast when Redis is down: the operation row is already
