@@ -90,6 +90,9 @@ class Workers:
         self.worker.stop()
 
 
+WORKER_DB_NAME = "wbm-test-worker"
+
+
 @pytest.fixture
 def workers(
     redis_server, live_server, transactional_db, settings, tmp_path: Path
@@ -104,7 +107,11 @@ def workers(
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "backupapp.settings",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        # Named, so a test can tell the worker's connections from everyone else's.
+        "DATABASE_URL": (
+            f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+            f"?application_name={WORKER_DB_NAME}"
+        ),
         "REDIS_URL": redis_server.url,
         "WIX_ALLOWED_BASE_URLS": base_url,
         "SECRETS_ENCRYPTION_KEYS": ",".join(settings.SECRETS_ENCRYPTION_KEYS),

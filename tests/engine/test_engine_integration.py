@@ -6,6 +6,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from sites import engine
 from sites.engine import landing
@@ -13,7 +14,7 @@ from sites.models import Backup, Operation, Restoration
 from wixemulator import services as emu
 from wixemulator.models import EmuBackup, EmuItem, EmuRequestLog
 
-from ..conftest import POLL, ready_backup, wait_finished
+from ..conftest import POLL, WORKER_DB_NAME, ready_backup, wait_finished
 from ..processes import wait_for
 
 LIST_PATH = "/sandbox/wix-data/v2/backups"
@@ -209,3 +210,20 @@ def test_backup_site_command_waits_for_ready_or_fails_with_the_reason(workers, c
     with pytest.raises(CommandError, match="Wix could not complete the backup") as failure:
         call_command("backup_site", site.name, "--wait", "--timeout", "120", stdout=StringIO())
     assert failure.value.returncode == 1
+
+
+def test_the_worker_keeps_its_database_connection_from_task_to_task(connect, owner, workers):
+    site, _ = connect("Shop")
+    first = ready_backup(site, owner)
+    second = ready_backup(site, owner)
+    done = site.operations.filter(backup_wix_id__in=[first, second]).order_by("finished_at")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT backend_start FROM pg_stat_activity WHERE application_name = %s",
+            [WORKER_DB_NAME],
+        )
+        opened = [row[0] for row in cursor.fetchall()]
+    # Still connected between tasks, on a connection that already served the first backup's:
+    # not one new PostgreSQL connection per task (CELERY_DB_REUSE_MAX, backupapp/celery.py).
+    assert opened, "the worker holds no database connection between tasks"
+    assert min(opened) < done[0].finished_at
