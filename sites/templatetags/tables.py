@@ -3,7 +3,7 @@ lookups per row.
 
 A site's page draws its tables at every view (nothing drawn is kept: a row carries what the
 person looking may do), so their cost is the page's cost (bench/page_speed.py). The HTML is the
-same the template wrote; every value from Wix or the owner goes through `escape`.
+same the template wrote; every value from Wix or the owner goes through `esc`.
 """
 
 from collections.abc import Iterable
@@ -12,12 +12,21 @@ from typing import Any
 from django import template
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from sites.models import Activity, Site
 
-from .wbm import NO_TIME, backup_type, badge, collection_names, local, restored_names, when
+from .wbm import (
+    NO_TIME,
+    backup_type,
+    badge,
+    collection_names,
+    esc,
+    local,
+    op_badge,
+    restored_names,
+    when,
+)
 
 register = template.Library()
 
@@ -26,9 +35,11 @@ _SLOT = "00000000-0000-0000-0000-00000000d1d0"
 OUTCOME_NAMES = dict(Activity.OUTCOMES)
 
 
-def _url_maker(name: str, site: Site) -> Any:
-    pattern = reverse(name, args=[site.pk, _SLOT])
-    return lambda ident: pattern.replace(_SLOT, escape(str(ident)))
+def _url_maker(name: str, site: Site | None) -> Any:
+    """A URL of `name` for each id, reversed once: of the site's `ident` (or, without a site, of
+    the site `ident`)."""
+    pattern = reverse(name, args=[site.pk, _SLOT] if site is not None else [_SLOT])
+    return lambda ident: pattern.replace(_SLOT, esc(str(ident)))
 
 
 def _or_dash(value: Any, draw: Any) -> str:
@@ -42,7 +53,7 @@ def backup_rows(site: Site, rows: Iterable[Any]) -> SafeString:
     out = []
     for row in rows:
         backup = row.backup
-        wid = escape(backup.wix_id)
+        wid = esc(backup.wix_id)
         status = backup.status or ""
         actions = []
         if row.can_restore:
@@ -68,30 +79,28 @@ def backup_rows(site: Site, rows: Iterable[Any]) -> SafeString:
             )
         if row.same_reason:
             actions.append(
-                f'<div class="muted small" id="why-r-{wid}">{escape(row.same_reason)}</div>'
+                f'<div class="muted small" id="why-r-{wid}">{esc(row.same_reason)}</div>'
             )
         else:
             if row.restore_blocked:
                 actions.append(
-                    f'<div class="muted small" id="why-r-{wid}">{escape(row.restore_blocked)}</div>'
+                    f'<div class="muted small" id="why-r-{wid}">{esc(row.restore_blocked)}</div>'
                 )
             if row.delete_blocked:
                 actions.append(
-                    f'<div class="muted small" id="why-d-{wid}">{escape(row.delete_blocked)}</div>'
+                    f'<div class="muted small" id="why-d-{wid}">{esc(row.delete_blocked)}</div>'
                 )
         size = (
-            escape(_file_size(backup.size_in_bytes))
-            if backup.size_in_bytes is not None
-            else NO_TIME
+            esc(_file_size(backup.size_in_bytes)) if backup.size_in_bytes is not None else NO_TIME
         )
         out.append(
-            f'<tr data-backup="{wid}" class="status-{escape(status.lower())}">'
+            f'<tr data-backup="{wid}" class="status-{esc(status.lower())}">'
             f'<td id="b-{wid}">{when(backup.requested_at)}</td>'
-            f'<td class="nowrap">{escape(backup_type(backup.type))}</td>'
+            f'<td class="nowrap">{esc(backup_type(backup.type))}</td>'
             f"<td data-status>{badge(status)}</td>"
             f"<td>{_or_dash(backup.finished_at, when)}</td>"
             f"<td>{size}</td>"
-            f"<td>{escape(collection_names(backup.collections))}</td>"
+            f"<td>{esc(collection_names(backup.collections))}</td>"
             f'<td class="actions">{"".join(actions)}</td>'
             "</tr>"
         )
@@ -104,15 +113,15 @@ def restoration_rows(rows: Iterable[Any]) -> SafeString:
     for row in rows:
         restoration = row.restoration
         if row.backup is not None:
-            source = escape(f"{backup_type(row.backup.type)}, {local(row.backup.requested_at)}")
+            source = esc(f"{backup_type(row.backup.type)}, {local(row.backup.requested_at)}")
         else:
             source = '<span class="muted">no longer listed</span>'
         out.append(
-            f'<tr data-restoration="{escape(restoration.wix_id)}">'
+            f'<tr data-restoration="{esc(restoration.wix_id)}">'
             f"<td>{when(restoration.requested_at)}</td>"
             f"<td data-status>{badge(restoration.status)}</td>"
             f"<td>{source}</td>"
-            f"<td>{escape(restored_names(restoration.restoration_collections))}</td>"
+            f"<td>{esc(restored_names(restoration.restoration_collections))}</td>"
             f"<td>{_or_dash(restoration.finished_at, when)}</td>"
             "</tr>"
         )
@@ -126,18 +135,18 @@ def activity_rows(site: Site, entries: Iterable[Activity]) -> SafeString:
     for entry in entries:
         # `actor_name` is read with the row (pages/site.py), so no user row is loaded per entry.
         name = getattr(entry, "actor_name", None)
-        who = escape(name) if name else '<span class="muted">automatic</span>'
+        who = esc(name) if name else '<span class="muted">automatic</span>'
 
-        what = escape(entry.message)
+        what = esc(entry.message)
         if entry.backup_at:
-            what += escape(f" of {local(entry.backup_at)}")
+            what += esc(f" of {local(entry.backup_at)}")
         if entry.detail:
-            what += escape(f": {entry.detail}")
+            what += esc(f": {entry.detail}")
         outcome = ""
         if entry.outcome != Activity.INFO:
             outcome = (
-                f'<span class="outcome outcome-{escape(entry.outcome)}">'
-                f"{escape(OUTCOME_NAMES.get(entry.outcome, entry.outcome))}</span>"
+                f'<span class="outcome outcome-{esc(entry.outcome)}">'
+                f"{esc(OUTCOME_NAMES.get(entry.outcome, entry.outcome))}</span>"
             )
         if entry.operation_id:
             outcome += f' <a class="small" href="{operation_url(entry.operation_id)}">details</a>'
@@ -150,3 +159,56 @@ def activity_rows(site: Site, entries: Iterable[Activity]) -> SafeString:
 
 def _file_size(size: int) -> str:
     return str(filesizeformat(size))
+
+
+@register.simple_tag(takes_context=True)
+def dashboard_rows(context: Any, rows: Iterable[Any], slots: int) -> SafeString:
+    """The dashboard's rows: one per site (pages/dashboard.py), drawn like the tables above."""
+    site_url = _url_maker("sites:site", None)
+    key_url = _url_maker("sites:replace_key", None)
+    backup_url = _url_maker("sites:backup_now", None)
+    token = esc(context.get("csrf_token", ""))
+    csrf = f'<input type="hidden" name="csrfmiddlewaretoken" value="{token}">'
+    none = '<span class="muted">none</span>'
+    out = []
+    for row in rows:
+        site = row.site
+        running = "".join(
+            f"<div>{esc(op.get_kind_display())} {op_badge(op)}</div>" for op in row.running
+        )
+        if site.pending_backups:
+            plural = "" if site.pending_backups == 1 else "s"
+            running += (
+                f"<div>{site.pending_backups} backup{plural} being made {badge('PENDING')}</div>"
+            )
+        if site.pending_restorations:
+            running += f"<div>A restore is running {badge('PENDING')}</div>"
+        if not running:
+            running = '<span class="muted">Nothing</span>'
+        attention = (
+            "".join(
+                f'<div class="attention">⚠ {esc(item.text)}'
+                + (
+                    f' <a href="{key_url(site.pk)}">Replace the key</a>'
+                    if item.kind == "key"
+                    else ""
+                )
+                + "</div>"
+                for item in row.attention
+            )
+            or '<span class="muted">All good</span>'
+        )
+        auto = when(site.newest_auto_at) if site.newest_auto_at else none
+        on_demand = when(site.newest_on_demand_at) if site.newest_on_demand_at else none
+        out.append(
+            f'<tr data-site="{site.pk}">'
+            f'<th scope="row"><a href="{site_url(site.pk)}">{esc(site.name)}</a></th>'
+            f"<td><div>Automatic: {auto}</div><div>On demand: {on_demand}</div></td>"
+            f"<td data-slots>{site.slots_used} of {slots}</td>"
+            f"<td>{running}</td>"
+            f"<td>{attention}</td>"
+            f'<td><form method="post" action="{backup_url(site.pk)}">{csrf}'
+            '<button type="submit" class="secondary">Back up now</button></form></td>'
+            "</tr>"
+        )
+    return mark_safe("\n".join(out))  # noqa: S308 - built from escaped parts above
