@@ -12,6 +12,9 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from .snapshots.manifest import MISSING
+from .snapshots.retention import DEFAULT_RULES
+
 
 class Site(models.Model):
     API_KEY = "api_key"
@@ -46,6 +49,17 @@ class Site(models.Model):
     # fragments are cached under it. A counter, not a time: it never collides or goes backwards
     # whatever the workers' clocks.
     version = models.PositiveBigIntegerField(default=1)
+    # Every "Back up now" also takes a snapshot of the same moment (docs/snapshots.md).
+    snapshot_with_backup = models.BooleanField(default=True)
+    # Which snapshots the site keeps (sites/snapshots/retention.py; defaults there only).
+    snapshot_keep_last = models.PositiveSmallIntegerField(default=DEFAULT_RULES.keep_last)
+    snapshot_keep_daily = models.PositiveSmallIntegerField(default=DEFAULT_RULES.daily)
+    snapshot_keep_weekly = models.PositiveSmallIntegerField(default=DEFAULT_RULES.weekly)
+    snapshot_keep_monthly = models.PositiveSmallIntegerField(default=DEFAULT_RULES.monthly)
+    # Whoever writes to the site's snapshot storage (taking one, pruning) holds the site until
+    # then, so a prune never collects garbage while a snapshot of the site is being written; a
+    # crashed worker's hold simply expires.
+    snapshot_claimed_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name", "created_at"]
@@ -168,6 +182,8 @@ class Operation(models.Model):
         RESTORE = "restore", "Restore all collections"
         RESTORE_PARTIAL = "restore_partial", "Restore chosen collections"
         DELETE_BACKUP = "delete_backup", "Delete backup"
+        SNAPSHOT = "snapshot", "Take a snapshot"
+        VERIFY_SNAPSHOT = "verify_snapshot", "Verify a snapshot"
 
     class State(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -177,6 +193,9 @@ class Operation(models.Model):
 
     RUNNING = (State.QUEUED, State.SUBMITTED)
     RESTORES = (Kind.RESTORE, Kind.RESTORE_PARTIAL)
+    # Never sent to Wix's Backups API: they run on the snapshot queue from QUEUED to the end
+    # (engine/snapshot_run.py), so submit and refresh leave them alone.
+    SNAPSHOT_KINDS = (Kind.SNAPSHOT, Kind.VERIFY_SNAPSHOT)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4)
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="operations")
@@ -228,8 +247,99 @@ class Operation(models.Model):
     def is_restore(self) -> bool:
         return self.kind in self.RESTORES
 
+    @property
+    def is_snapshot_work(self) -> bool:
+        return self.kind in self.SNAPSHOT_KINDS
+
     def age(self, now: datetime) -> float:
         return (now - self.created_at).total_seconds()
+
+
+class Snapshot(models.Model):
+    """A copy of every collection of a site kept in our own storage (docs/snapshots.md).
+
+    Complete only once its manifest is in storage (`storage_id`); a running or failed one is
+    never offered for download. Written by the engine only (engine/snapshot_run.py).
+    """
+
+    class State(models.TextChoices):
+        RUNNING = "running", "Being taken"
+        COMPLETE = "complete", "Complete"
+        FAILED = "failed", "Failed"
+
+    # How many damaged or missing items a verify lists by name (the counts are always whole).
+    PROBLEMS_KEPT = 20
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="snapshots")
+    # The operation that takes it (its attempts, lease, activity).
+    operation = models.OneToOneField(
+        Operation, null=True, blank=True, on_delete=models.SET_NULL, related_name="snapshot"
+    )
+    # Taken with a "Back up now": that request, and the Wix backup it made once known, so the
+    # two are shown as one row.
+    backup_operation = models.ForeignKey(
+        Operation,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="backup_snapshots",
+    )
+    backup = models.ForeignKey(
+        Backup, null=True, blank=True, on_delete=models.SET_NULL, related_name="snapshots"
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.RUNNING)
+    # The snapshot's id in storage (its manifest is snapshots/<storage_id>.manifest).
+    storage_id = models.CharField(max_length=128, unique=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Retention never prunes a pinned snapshot.
+    pinned = models.BooleanField(default=False)
+    # While it runs, after every page read: "Products: 12,000 of 40,000 items".
+    progress_collection = models.CharField(max_length=255, blank=True)
+    progress_items = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(null=True, blank=True)
+    collections_done = models.PositiveIntegerField(default=0)
+    collections_total = models.PositiveIntegerField(null=True, blank=True)
+    # Once complete: what it holds. `collections`: [{"id", "status", "items", "total", "notes",
+    # "reason"}] as the manifest's header says (status "missing" with Wix's reason).
+    item_count = models.PositiveIntegerField(null=True, blank=True)
+    collection_count = models.PositiveIntegerField(null=True, blank=True)
+    collections = models.JSONField(default=list, blank=True)
+    # What it added to the store (dedup at work: a snapshot of unchanged data adds ~0).
+    new_bytes = models.PositiveBigIntegerField(null=True, blank=True)
+    new_objects = models.PositiveIntegerField(null=True, blank=True)
+    # The last verify: when it ended, whether every object read back intact, the counts, and
+    # the first PROBLEMS_KEPT problems [{"collection", "item_id", "kind", "message"}].
+    verify_operation = models.ForeignKey(
+        Operation,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="verified_snapshots",
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
+    verify_ok = models.BooleanField(null=True, blank=True)
+    damaged_count = models.PositiveIntegerField(default=0)
+    missing_count = models.PositiveIntegerField(default=0)
+    verify_problems = models.JSONField(default=list, blank=True)
+    # Why it failed, or the last problem while it is retried, in words a site owner understands.
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["site", "-started_at"], name="snapshot_site_started")]
+
+    def __str__(self) -> str:
+        return f"snapshot {self.storage_id} ({self.state})"
+
+    @property
+    def is_complete(self) -> bool:
+        return self.state == self.State.COMPLETE
+
+    @property
+    def missing_collections(self) -> list[dict[str, Any]]:
+        return [c for c in self.collections if c.get("status") == MISSING]
 
 
 class Activity(models.Model):

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.views.decorators.debug import sensitive_variables
 
-from wixapi import ApiKeyAuth, AppOAuth, WixBackupsClient
+from wixapi import ApiKeyAuth, AppOAuth, WixBackupsClient, WixDataClient
 
 from . import crypto
 from .models import Site
@@ -59,7 +59,8 @@ def _shared_session(base_url: str) -> requests.Session:
 
 
 @sensitive_variables("auth")
-def client_for(site: Site) -> WixBackupsClient:
+def _auth_for(site: Site) -> tuple[str, ApiKeyAuth | AppOAuth]:
+    """The site's base URL, checked against the allow-list, and its credentials."""
     base_url = site.api_base_url.rstrip("/")
     if base_url not in allowed_base_urls():
         raise BaseUrlNotAllowed(f"{base_url} is not an allowed Wix API base URL")
@@ -73,6 +74,12 @@ def client_for(site: Site) -> WixBackupsClient:
         )
     else:
         auth = ApiKeyAuth(api_key=crypto.decrypt(site.secret_encrypted), site_id=site.wix_site_id)
+    return base_url, auth
+
+
+@sensitive_variables("auth")
+def client_for(site: Site) -> WixBackupsClient:
+    base_url, auth = _auth_for(site)
     connect, read = settings.WIX_TIMEOUT
     # No retries inside the client: a task never sleeps; the engine reschedules instead.
     return WixBackupsClient(
@@ -82,4 +89,30 @@ def client_for(site: Site) -> WixBackupsClient:
         connect_timeout=connect,
         read_timeout=read,
         max_retries=0,
+    )
+
+
+# Retries of a read inside a snapshot: a snapshot task runs for minutes on a queue of its own,
+# so a short wait there delays no status poll, and it saves going back through the sweeper for
+# one lost page. Longer outages end the attempt; the engine resumes it later (states.backoff).
+DATA_READ_RETRIES = 2
+DATA_RETRY_AFTER_MAX = 10.0
+
+
+@sensitive_variables("auth")
+def data_client_for(site: Site) -> WixDataClient:
+    """The site's Data Items and Data Collections client: the same allow-list, credentials,
+    shared session and timeouts as `client_for`; reads (queries, counts, lists) are retried a
+    little as wixapi retries reads (5xx, timeouts, 429 with Retry-After), writes never."""
+    base_url, auth = _auth_for(site)
+    connect, read = settings.WIX_TIMEOUT
+    return WixDataClient(
+        base_url,
+        auth,
+        session=_shared_session(base_url),
+        connect_timeout=connect,
+        read_timeout=read,
+        max_retries=DATA_READ_RETRIES,
+        backoff_max=5.0,
+        max_retry_after=DATA_RETRY_AFTER_MAX,
     )

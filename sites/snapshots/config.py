@@ -44,11 +44,19 @@ def backend_for(
     return LocalBackend(Path(location))
 
 
-def store_from_settings() -> ObjectStore:
-    """The store every snapshot of this installation goes to."""
+def store_from_settings(subfolder: str = "") -> ObjectStore:
+    """The store the settings name, or the part of it under `subfolder` (one site's snapshots:
+    the engine gives each site a store of its own, so pruning one site's snapshots never
+    depends on another site's, and removing a site's data is removing one folder)."""
+    location = str(settings.WBM_SNAPSHOT_STORAGE)
+    if subfolder:
+        parts = subfolder.split("/")
+        if any(not part or part in (".", "..") or "\\" in part for part in parts):
+            raise ValueError(f"not a storage subfolder: {subfolder!r:.80}")
+        location = location.rstrip("/") + "/" + subfolder
     return ObjectStore(
         backend_for(
-            str(settings.WBM_SNAPSHOT_STORAGE),
+            location,
             endpoint_url=settings.WBM_SNAPSHOT_S3_ENDPOINT_URL,
             region=settings.WBM_SNAPSHOT_S3_REGION,
             access_key_id=settings.WBM_SNAPSHOT_S3_ACCESS_KEY_ID,
