@@ -349,6 +349,13 @@ WBM_CLAIM_SECONDS = env.int("WBM_CLAIM_SECONDS", default=90)
 WBM_WATCH_INTERVAL = env.float("WBM_WATCH_INTERVAL", default=10.0)
 # Every connected site is refreshed this often (spread out), to see AUTO backups and changes.
 WBM_SYNC_INTERVAL = env.int("WBM_SYNC_INTERVAL", default=15 * 60)
+# A worker taking a snapshot holds it this long past its last page read (each page renews the
+# hold); a crashed worker's snapshot is resumed by another once it expires. Longer than the
+# slowest page read with its retries.
+WBM_SNAPSHOT_LEASE_SECONDS = env.int("WBM_SNAPSHOT_LEASE_SECONDS", default=300)
+# A snapshot failing this many times in a row without reading a page (Wix or the storage down)
+# fails for good; any page read starts the count again.
+WBM_SNAPSHOT_MAX_ATTEMPTS = env.int("WBM_SNAPSHOT_MAX_ATTEMPTS", default=8)
 # Wix app OAuth credentials (optional): with them, sites can connect by app instance id.
 WIX_APP_ID = env.str("WIX_APP_ID", default="")
 WIX_APP_SECRET = env.str("WIX_APP_SECRET", default="")
@@ -363,6 +370,20 @@ CELERY_BEAT_SCHEDULE = {
     "sweep": {"task": "sites.tasks.sweep", "schedule": WBM_SWEEP_INTERVAL},
     # Spreads periodic refreshes of all sites; each site's own next_sync_at decides if it is due.
     "sync-due-sites": {"task": "sites.tasks.sync_due_sites", "schedule": 30.0},
+    # Every site's retention rules, also applied after each snapshot; hourly catches rules
+    # changed and snapshots aged out of a period (sites/engine/snapshot_prune.py).
+    "prune-snapshots": {"task": "sites.tasks.prune_due_snapshots", "schedule": 3600.0},
+}
+# Snapshot work (taking, verifying, pruning) runs on a queue of its own, so a snapshot of a large
+# site never makes a status poll wait: run a worker for it (`-Q snapshots`, scripts/run and
+# docker-compose.yml) or have one worker consume both (`-Q celery,snapshots`, the tests).
+CELERY_TASK_ROUTES = {
+    name: {"queue": "snapshots"}
+    for name in (
+        "sites.tasks.snapshot_operation",
+        "sites.tasks.prune_snapshots",
+        "sites.tasks.prune_due_snapshots",
+    )
 }
 # A task is acknowledged after it ran, so a worker killed mid-task has it redelivered; tasks are
 # idempotent (compare-and-swap transitions) so a redelivery is harmless.

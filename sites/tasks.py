@@ -32,6 +32,8 @@ def sweep() -> None:
         refresh_sites.delay(chunk, claimed=True)
     for chunk in engine.refresh_chunks(result.watches):
         refresh_sites.delay(chunk, full=True, claimed=True)
+    for operation_id in result.snapshots:
+        snapshot_operation.delay(operation_id)
 
 
 @shared_task(ignore_result=True)
@@ -46,3 +48,23 @@ def refresh_sites(site_ids: list[str], full: bool = False, claimed: bool = False
 def sync_due_sites() -> None:
     for chunk in engine.refresh_chunks(engine.sites_due_for_sync()):
         refresh_sites.delay(chunk, full=True)
+
+
+# --- On the "snapshots" queue (CELERY_TASK_ROUTES): long work that must not delay status polls.
+
+
+@shared_task(ignore_result=True)
+def snapshot_operation(operation_id: str) -> None:
+    """Take or verify a snapshot (resumes an interrupted one)."""
+    engine.snapshot_operation_run(operation_id=operation_id)
+
+
+@shared_task(ignore_result=True)
+def prune_snapshots(site_id: str) -> None:
+    engine.snapshots_prune(site_id=site_id)
+
+
+@shared_task(ignore_result=True, expires=600)
+def prune_due_snapshots() -> None:
+    for site_id in engine.sites_with_snapshots():
+        prune_snapshots.delay(site_id)

@@ -128,7 +128,9 @@ class CeleryProcess:
     def start(self) -> None:
         args = [sys.executable, "-m", "celery", "-A", "backupapp", self.role, "-l", "info"]
         if self.role == "worker":
-            args += ["-c", "2", "--without-mingle", "--without-gossip", "-n", "test@%h"]
+            # Both queues, as one worker: the snapshot queue's tasks run beside the polls here.
+            args += ["-c", "2", "-Q", "celery,snapshots"]
+            args += ["--without-mingle", "--without-gossip", "-n", "test@%h"]
         else:
             args += ["-s", str(Path(self.workdir) / "beat-schedule"), "--max-interval", "1"]
         log = open(self.log_path, "ab")  # noqa: SIM115 - lives as long as the process

@@ -16,6 +16,9 @@ logger = logging.getLogger(__name__)
 
 SUBMIT_OPERATION = "sites.tasks.submit_operation"
 REFRESH_SITE = "sites.tasks.refresh_site"
+# On the "snapshots" queue (CELERY_TASK_ROUTES), so a long snapshot never delays a status poll.
+SNAPSHOT_OPERATION = "sites.tasks.snapshot_operation"
+PRUNE_SNAPSHOTS = "sites.tasks.prune_snapshots"
 
 
 def _send(name: str, *args: Any, **kwargs: Any) -> bool:
@@ -41,3 +44,22 @@ def enqueue_refresh(site_id: Any, *, full: bool = True) -> None:
     """Ask a worker to refresh a site's mirror; if the broker is down, the periodic sync will."""
     if not _send(REFRESH_SITE, str(site_id), full=full):
         logger.warning("broker unreachable; refresh of site %s deferred", site_id)
+
+
+def enqueue_snapshot_operation(operation_id: Any) -> None:
+    """Hand a snapshot or verify operation to a snapshot worker; if the broker is down, the
+    sweeper hands it over later (it is a QUEUED row)."""
+    if not _send(SNAPSHOT_OPERATION, str(operation_id)):
+        logger.warning(
+            "broker unreachable; snapshot operation %s stays queued for the sweeper", operation_id
+        )
+        Operation.objects.filter(pk=operation_id, state=Operation.State.QUEUED).update(
+            due_at=timezone.now()
+        )
+
+
+def enqueue_prune(site_id: Any) -> None:
+    """Ask a snapshot worker to apply the site's retention rules; if the broker is down, the
+    periodic prune will."""
+    if not _send(PRUNE_SNAPSHOTS, str(site_id)):
+        logger.warning("broker unreachable; pruning the snapshots of site %s deferred", site_id)

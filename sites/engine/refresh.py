@@ -138,7 +138,9 @@ def _refresh_failed(site: Site, running: list[Operation], error: Exception, now:
 def _outcome(
     operation: Operation, backups: dict[str, str], restorations: dict[str, str] | None
 ) -> tuple[str, str] | None:
-    """The final state and message of a submitted operation by Wix's fresh lists, if it ended."""
+    """The final state and message of a submitted operation by Wix's fresh lists, if it ended.
+
+    Snapshot work is never submitted (it stays QUEUED on the snapshot queue), so never here."""
     if operation.kind == Operation.Kind.CREATE_BACKUP:
         status = backups.get(operation.backup_wix_id)
         if status == Backup.READY:
@@ -153,7 +155,10 @@ def _outcome(
             return Operation.State.SUCCEEDED, ""
         if status in (Restoration.FAILED, "CANCELED"):
             return Operation.State.FAILED, "Wix reported that the restore failed."
-    elif backups.get(operation.backup_wix_id, Backup.DELETED) == Backup.DELETED:
+    elif (
+        operation.kind == Operation.Kind.DELETE_BACKUP
+        and backups.get(operation.backup_wix_id, Backup.DELETED) == Backup.DELETED
+    ):
         # Deleted: shown DELETED, or gone from the list altogether.
         return Operation.State.SUCCEEDED, ""
     return None

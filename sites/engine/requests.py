@@ -12,16 +12,14 @@ from django.utils import timezone
 from .. import rules
 from ..models import Activity, Backup, Operation, Site
 from .dispatch import enqueue_submit
+from .errors import OperationRefused
+from .snapshot_requests import record_snapshot
 from .states import site_touch
 from .words import operation_words
 
 # A fresh operation is handed to Celery at once; the sweeper looks again only after this, in case
 # the hand-over was lost.
 SUBMIT_GRACE = timedelta(seconds=10)
-
-
-class OperationRefused(Exception):
-    """A request the product will not send to Wix; the message is for the site owner."""
 
 
 def _clean_collections(
@@ -92,10 +90,12 @@ def _record(
 ) -> Operation:
     with transaction.atomic():
         # Requests of one site take turns, so two clicks cannot both pass the checks below.
-        Site.objects.select_for_update().filter(pk=site.pk).first()
+        locked = Site.objects.select_for_update().filter(pk=site.pk).first()
         running = list(site.operations.filter(state__in=Operation.RUNNING, kind=kind))
         backup = None
         chosen: list[dict[str, Any]] = []
+        if kind in Operation.SNAPSHOT_KINDS:
+            raise OperationRefused("Snapshots are asked for with snapshot_request.")
         if kind == Operation.Kind.CREATE_BACKUP:
             if running:
                 return running[0]
@@ -129,6 +129,10 @@ def _record(
             message=operation_words(kind, chosen),
             backup_at=backup.requested_at if backup else None,
         )
+        if kind == Operation.Kind.CREATE_BACKUP and locked and locked.snapshot_with_backup:
+            # The site's setting: a snapshot of the same moment, shown with the backup as one
+            # row; it runs on its own queue and never holds the backup up.
+            record_snapshot(site=locked, user=user, backup_operation=operation)
         site_touch(site.pk)
         transaction.on_commit(lambda: enqueue_submit(operation.pk))
     return operation

@@ -13,10 +13,10 @@ from typing import Any
 
 from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
-from django.db.models import F, Q
+from django.db.models import F, Q, Subquery
 from django.utils import timezone
 
-from ..models import Activity, Operation, Site
+from ..models import Activity, Backup, Operation, Site, Snapshot
 from .words import operation_words
 
 logger = logging.getLogger(__name__)
@@ -118,9 +118,15 @@ def finish(operation: Operation, *, state: str, error: str = "", from_state: str
         operation.updated_at, operation.due_at, operation.claimed_until = now, None, None
         backup = (
             site.backups.filter(wix_id=operation.backup_wix_id).first()
-            if operation.kind != Operation.Kind.CREATE_BACKUP
+            if operation.kind != Operation.Kind.CREATE_BACKUP and operation.backup_wix_id
             else None
         )
+        if (
+            operation.kind == Operation.Kind.CREATE_BACKUP
+            and state == Operation.State.SUCCEEDED
+            and site.snapshot_with_backup
+        ):
+            _link_snapshots(operation)
         Activity.objects.create(
             site=site,
             actor_id=operation.requested_by_id,
@@ -133,6 +139,15 @@ def finish(operation: Operation, *, state: str, error: str = "", from_state: str
         site_touch(site.pk)
         logger.info("operation %s (%s) of site %s %s", operation.pk, operation.kind, site.pk, state)
     return bool(done)
+
+
+def _link_snapshots(operation: Operation) -> None:
+    """The snapshot taken with this "Back up now" names the backup Wix made, so the two show as
+    one row (a snapshot that completed first could not know it yet). One UPDATE."""
+    backup = Backup.objects.filter(site_id=operation.site_id, wix_id=operation.backup_wix_id)
+    Snapshot.objects.filter(backup_operation_id=operation.pk, backup__isnull=True).update(
+        backup_id=Subquery(backup.values("pk")[:1])
+    )
 
 
 def mark_submitted(operation: Operation, *, error: str = "", **wix_ids: str) -> None:

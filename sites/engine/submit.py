@@ -32,11 +32,17 @@ def operation_submit(*, operation_id: Any) -> None:
     # Every attempt counts, including one that only looks for what an earlier attempt made, so
     # a Wix that keeps failing ends in a clear failure rather than endless retries. Counted in
     # the claim itself: one UPDATE.
-    claimed = Operation.objects.filter(claim, pk=operation_id, state=Operation.State.QUEUED).update(
-        claimed_until=now + timedelta(seconds=settings.WBM_CLAIM_SECONDS),
-        updated_at=now,
-        attempts=F("attempts") + 1,
-        attempt_started_at=Coalesce("attempt_started_at", Value(now)),
+    # Snapshot work is never sent to Wix's Backups API (engine/snapshot_run.py runs it): a
+    # submit that meets one, misdirected, leaves it to the snapshot queue.
+    claimed = (
+        Operation.objects.filter(claim, pk=operation_id, state=Operation.State.QUEUED)
+        .exclude(kind__in=Operation.SNAPSHOT_KINDS)
+        .update(
+            claimed_until=now + timedelta(seconds=settings.WBM_CLAIM_SECONDS),
+            updated_at=now,
+            attempts=F("attempts") + 1,
+            attempt_started_at=Coalesce("attempt_started_at", Value(now)),
+        )
     )
     if not claimed:
         return  # finished, submitted, or another worker is on it

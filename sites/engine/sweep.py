@@ -32,6 +32,9 @@ class SweepResult:
     submits: list[str]
     refreshes: list[str]  # sites claimed for a refresh
     watches: list[str] = field(default_factory=list)  # sites claimed for a full refresh
+    # Snapshot and verify operations to hand to the snapshot queue (never to submit): new ones
+    # whose hand-over was lost, ones waiting out a backoff, and ones whose worker died.
+    snapshots: list[str] = field(default_factory=list)
 
 
 def refresh_chunks(site_ids: Iterable[str]) -> Iterator[list[str]]:
@@ -53,14 +56,16 @@ def sweep() -> SweepResult:
     lease = now + timedelta(seconds=settings.WBM_CLAIM_SECONDS)
     free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
     with transaction.atomic():
-        queued = list(
+        due = list(
             Operation.objects.select_for_update(skip_locked=True)
             .filter(free, state=Operation.State.QUEUED, due_at__lte=now)
             .order_by("due_at")
-            .values_list("pk", flat=True)[:SWEEP_BATCH]
+            .values_list("pk", "kind")[:SWEEP_BATCH]
         )
         # Not handed out again until the lease ends, unless the work reschedules it sooner.
-        Operation.objects.filter(pk__in=queued).update(due_at=lease)
+        Operation.objects.filter(pk__in=[pk for pk, _ in due]).update(due_at=lease)
+    queued = [pk for pk, kind in due if kind not in Operation.SNAPSHOT_KINDS]
+    snapshots = [str(pk) for pk, kind in due if kind in Operation.SNAPSHOT_KINDS]
     # Sweeps run on a fixed beat, and a refresh sets the next poll a moment after a sweep: a poll
     # due before the next sweep is halfway comes now, else it waits a whole sweep more (2 s polls
     # with 2 s sweeps were 4 s apart; bench/wix_calls.py, bench/freshness.py).
@@ -87,4 +92,9 @@ def sweep() -> SweepResult:
         - due_sites
     )
     watches = claim_sites(watched, now)
-    return SweepResult(submits=[str(pk) for pk in queued], refreshes=refreshes, watches=watches)
+    return SweepResult(
+        submits=[str(pk) for pk in queued],
+        refreshes=refreshes,
+        watches=watches,
+        snapshots=snapshots,
+    )

@@ -19,6 +19,7 @@ from wixapi import (
 
 from .. import crypto
 from ..models import Operation
+from ..snapshots import StorageError
 from ..wix_clients import BaseUrlNotAllowed
 
 
@@ -82,4 +83,22 @@ def operation_words(kind: str, collections: list[dict[str, Any]]) -> str:
     if kind == Operation.Kind.RESTORE_PARTIAL:
         names = ", ".join(c["dataCollectionId"] for c in collections)
         return f"Restore {names} from the backup"
+    if kind == Operation.Kind.SNAPSHOT:
+        return "Take a snapshot"
+    if kind == Operation.Kind.VERIFY_SNAPSHOT:
+        return "Verify the snapshot"
     return "Delete the backup"
+
+
+def snapshot_message(error: Exception) -> str:
+    """A failure of a snapshot's work in words a site owner understands (never a secret)."""
+    if isinstance(error, StorageError):
+        return error.message  # composed for owners by the storage itself (snapshots/errors.py)
+    if isinstance(error, WixPermissionError):
+        return (
+            "Wix refused to let us read the site's collections: the API key lacks the "
+            "“Manage Data Items” permission or does not belong to this site."
+        )
+    if isinstance(error, WixNotFound):
+        return "Wix says the site or one of its collections does not exist."
+    return owner_message(error)
