@@ -8,6 +8,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -103,6 +104,8 @@ def workers(
         pytest.skip("the engine tests need PostgreSQL (make test starts one)")
     base_url = live_server.url + "/sandbox"
     settings.WIX_ALLOWED_BASE_URLS = [base_url]
+    # The worker's snapshots and this process's reads of them: the test's own folder.
+    settings.WBM_SNAPSHOT_STORAGE = str(tmp_path / "snapshots")
     db = connection.settings_dict
     env = {
         **os.environ,
@@ -126,6 +129,9 @@ def workers(
         # enough for the late answers the tests inject (4 s), short enough for a test to see
         # the honest failure when the request never left (a worker killed just before it).
         "WBM_CREATE_LANDING_SECONDS": "20",
+        "WBM_SNAPSHOT_STORAGE": settings.WBM_SNAPSHOT_STORAGE,
+        # A killed worker's snapshot is resumed once this has passed since its last page.
+        "WBM_SNAPSHOT_LEASE_SECONDS": "15",
     }
     redis_server.flush()  # nothing left over from tests that enqueued without a worker
     # The worker's and beat's logs and beat's schedule: in the test's own tmp_path, which pytest
@@ -153,8 +159,8 @@ def owner(transactional_db):
 def connect(workers, owner):
     """Connect a fresh emulated store the way the product does (credentials checked live)."""
 
-    def make(name: str = "Store", **delays: float) -> tuple[Site, emu.SiteCredentials]:
-        return connect_emulated_store(owner, workers.base_url, name=name, **delays)
+    def make(name: str = "Store", **options: Any) -> tuple[Site, emu.SiteCredentials]:
+        return connect_emulated_store(owner, workers.base_url, name=name, **options)
 
     return make
 

@@ -28,12 +28,14 @@ def connect_emulated_store(
     backup: float = 1.0,
     restore: float = 1.0,
     delete: float = 0.5,
+    items: int = 0,
 ) -> tuple[Site, emu.SiteCredentials]:
     """A fresh emulated store with demo content, connected with its credentials checked live.
 
-    `backup`, `restore`, `delete`: how long the emulator takes for each (emulated seconds).
+    `backup`, `restore`, `delete`: how long the emulator takes for each (emulated seconds);
+    `items`: that many more items, spread over the native collections.
     """
-    creds = emu.create_site(name=name, demo_data=True)
+    creds = emu.create_site(name=name, demo_data=True, items=items)
     emu.set_delays(
         creds.site_id, backup_seconds=backup, restore_seconds=restore, delete_seconds=delete
     )

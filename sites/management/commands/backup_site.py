@@ -6,18 +6,17 @@ SITE is the site's id in this app, its Wix site id, or its name. With --wait the
 when the backup is READY (exit 0) or has failed (exit 1, with the reason).
 """
 
-import contextlib
 import time
-import uuid
 from argparse import ArgumentParser
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Q
 
 from sites import engine, rules
-from sites.models import Operation, Site
+from sites.models import Operation
+
+from ._sites import find_site
 
 
 class Command(BaseCommand):
@@ -34,7 +33,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        site = self._site(options["site"])
+        site = find_site(options["site"])
         oldest = rules.backup_evicted_next(site)
         if oldest is not None:
             self.stderr.write(
@@ -63,14 +62,3 @@ class Command(BaseCommand):
             f"{operation.error or 'no error'}). Is a worker running?",
             returncode=3,
         )
-
-    def _site(self, raw: str) -> Site:
-        match = Q(wix_site_id=raw) | Q(name=raw)
-        with contextlib.suppress(ValueError):
-            match |= Q(pk=uuid.UUID(raw))
-        sites = list(Site.objects.filter(match).select_related("owner")[:2])
-        if not sites:
-            raise CommandError(f"No connected site matches {raw!r}.")
-        if len(sites) > 1:
-            raise CommandError(f"Several sites match {raw!r}; use the site's id here instead.")
-        return sites[0]
