@@ -1,15 +1,17 @@
 """A site's page: its summary, what runs, its backups, restorations and activity."""
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from datetime import datetime
 from functools import cached_property
+from typing import Any
 
 import django
-from django.db.models import F
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
 from .. import cache, rules
-from ..models import Activity, Backup, Operation, Restoration, Site
+from ..models import Backup, Operation, Site
 from .live import (
     Announcement,
     Live,
@@ -19,7 +21,7 @@ from .live import (
     refreshing,
     site_version_text,
 )
-from .state import STATE_KEPT_SECONDS, site_attention, site_state
+from .state import STATE_KEPT_SECONDS, site_attention, site_states, state_key
 
 BACKUPS_SHOWN = 25
 RESTORATIONS_SHOWN = 10
@@ -30,7 +32,7 @@ ACTIVITY_SHOWN = 20
 class BackupRow:
     """A backup with what its row offers (rules.backup_actions)."""
 
-    backup: Backup
+    backup: "BackupView"
     actions: rules.BackupActions
 
     @property
@@ -56,8 +58,8 @@ class BackupRow:
 
 @dataclass
 class RestorationRow:
-    restoration: Restoration
-    backup: Backup | None
+    restoration: "RestorationView"
+    backup: "BackupView | None"
 
 
 @dataclass
@@ -69,7 +71,7 @@ class SiteTables:
 
     backups: list[BackupRow]
     restorations: list[RestorationRow]
-    activity: list[Activity]
+    activity: list["ActivityView"]
 
 
 @dataclass
@@ -86,13 +88,16 @@ class SitePage:
     def slots(self) -> int:
         return rules.slot_count()
 
+    # The rows as fetched from the cache with the state (None: not kept, or not asked).
+    kept_rows: object = None
+
     @cached_property
     def rows(self) -> "TableRows":
         """Read only when drawn: a poll answered 204 never reads them."""
-        return table_rows(self.site)
+        return table_rows(self.site, self.kept_rows)
 
     @property
-    def evicted(self) -> Backup | None:
+    def evicted(self) -> "BackupView | None":
         """The backup Wix deletes if one more is made."""
         return self.rows.evicted
 
@@ -101,16 +106,56 @@ class SitePage:
         return site_tables(rows=self.rows, work=self.work)
 
 
+@dataclass(frozen=True, slots=True)
+class BackupView:
+    """What a backup's row draws, and what the rules read of it (status, wix_id): kept per
+    version as plain values, which the cache gives back several times faster than model rows."""
+
+    wix_id: str
+    status: str
+    type: str
+    requested_at: datetime
+    finished_at: datetime | None = None
+    size_in_bytes: int | None = None
+    collections: list[Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RestorationView:
+    wix_id: str
+    status: str
+    requested_at: datetime
+    finished_at: datetime | None
+    restoration_collections: list[Any]
+    backup_wix_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityView:
+    created_at: datetime
+    actor_name: str | None
+    message: str
+    backup_at: datetime | None
+    detail: str
+    outcome: str
+    operation_id: Any
+
+
+_BACKUP_FIELDS = tuple(f.name for f in fields(BackupView))
+_RESTORATION_FIELDS = tuple(f.name for f in fields(RestorationView))
+_ACTIVITY_FIELDS = tuple(f.name for f in fields(ActivityView))
+
+
 @dataclass(frozen=True)
 class TableRows:
     """The rows of a site's tables at one version: data that does not depend on who looks (what
     each row offers is decided per request, from the rules), so it is kept like the site's state.
     """
 
-    backups: tuple[Backup, ...]
+    backups: tuple[BackupView, ...]
     restorations: tuple[RestorationRow, ...]
-    activity: tuple[Activity, ...]
-    evicted: Backup | None
+    activity: tuple[ActivityView, ...]
+    evicted: BackupView | None
 
 
 # Part of every key: a release that changes what the rows hold never reads those kept by another.
@@ -118,7 +163,7 @@ _ROWS_FORMAT = hashlib.blake2b(
     repr(
         (
             django.__version__,
-            [[f.attname for f in m._meta.concrete_fields] for m in (Backup, Restoration, Activity)],
+            (_BACKUP_FIELDS, _RESTORATION_FIELDS, _ACTIVITY_FIELDS),
             (BACKUPS_SHOWN, RESTORATIONS_SHOWN, ACTIVITY_SHOWN),
         )
     ).encode(),
@@ -128,27 +173,53 @@ _ROWS_FORMAT = hashlib.blake2b(
 
 def _read_rows(site: Site) -> TableRows:
     """The newest rows of a site's three tables, in a fixed number of queries."""
-    backups = list(site.backups.all()[:BACKUPS_SHOWN])
-    restorations = list(site.restorations.all()[:RESTORATIONS_SHOWN])
+    backups = site.backups.values_list(*_BACKUP_FIELDS)[:BACKUPS_SHOWN]
+    # What a restoration's row says of its backup (its type and when), read with it: the backup
+    # may be far down the list, or gone from it.
+    source = Backup.objects.filter(site=OuterRef("site"), wix_id=OuterRef("backup_wix_id"))
+    restorations = site.restorations.annotate(
+        source_type=Subquery(source.values("type")[:1]),
+        source_requested_at=Subquery(source.values("requested_at")[:1]),
+    ).values_list(*_RESTORATION_FIELDS, "source_type", "source_requested_at")[:RESTORATIONS_SHOWN]
     # The actor's name only: no user row (password hash included) ever goes into the cache.
-    activity = list(site.activities.annotate(actor_name=F("actor__username"))[:ACTIVITY_SHOWN])
-    by_id = {b.wix_id: b for b in backups}
-    missing = {r.backup_wix_id for r in restorations} - by_id.keys()
-    if missing:
-        by_id.update({b.wix_id: b for b in site.backups.filter(wix_id__in=missing)})
+    activity = site.activities.annotate(actor_name=F("actor__username")).values_list(
+        *_ACTIVITY_FIELDS
+    )[:ACTIVITY_SHOWN]
     full = getattr(site, "slots_used", rules.slot_count()) >= rules.slot_count()
+    evicted = rules.backup_evicted_next(site) if full else None
     return TableRows(
-        backups=tuple(backups),
-        restorations=tuple(RestorationRow(r, by_id.get(r.backup_wix_id)) for r in restorations),
-        activity=tuple(activity),
-        evicted=rules.backup_evicted_next(site) if full else None,
+        backups=tuple(BackupView(*values) for values in backups),
+        restorations=tuple(_restoration_row(values) for values in restorations),
+        activity=tuple(ActivityView(*values) for values in activity),
+        evicted=_view_of(evicted) if evicted is not None else None,
     )
 
 
-def table_rows(site: Site) -> TableRows:
-    """The site's rows at its version, from the cache or read (then kept)."""
-    key = f"wbm:site-rows:{_ROWS_FORMAT}:{site.pk}:{site.version}"
-    found = cache.get_many([key]).get(key)
+def _view_of(backup: Backup) -> BackupView:
+    return BackupView(*(getattr(backup, name) for name in _BACKUP_FIELDS))
+
+
+def _restoration_row(values: tuple[Any, ...]) -> RestorationRow:
+    *own, source_type, source_requested_at = values
+    restoration = RestorationView(*own)
+    # No source when the backup is no longer listed.
+    source = (
+        BackupView(restoration.backup_wix_id, "", source_type, source_requested_at)
+        if source_type is not None
+        else None
+    )
+    return RestorationRow(restoration, source)
+
+
+def _rows_key(site: Site) -> str:
+    return f"wbm:site-rows:{_ROWS_FORMAT}:{site.pk}:{site.version}"
+
+
+def table_rows(site: Site, kept: object = None) -> TableRows:
+    """The site's rows at its version: `kept` (fetched with the state), from the cache, or read
+    (then kept)."""
+    key = _rows_key(site)
+    found = kept if kept is not None else cache.get_many([key]).get(key)
     if isinstance(found, TableRows):
         return found
     rows = _read_rows(site)
@@ -168,7 +239,10 @@ def site_tables(*, rows: TableRows, work: rules.InFlight) -> SiteTables:
 def site_page(*, site: Site, watched: str = "", refresh_since: float | None = None) -> SitePage:
     """What a site's page shows around its tables."""
     now = timezone.now()
-    state = site_state(site)
+    # The state and the rows in one round trip to the cache: the page draws both.
+    rows_key = _rows_key(site)
+    found = cache.get_many([state_key(site), rows_key])
+    state = site_states([site], found)[0]
     work = state.in_flight()
     running = list(work.operations)
     waiting = refreshing(site.last_synced_at, refresh_since, now.timestamp())
@@ -190,6 +264,7 @@ def site_page(*, site: Site, watched: str = "", refresh_since: float | None = No
         refreshing=waiting,
         refresh_since=refresh_since if waiting else None,
         live=live,
+        kept_rows=found.get(rows_key),
     )
 
 

@@ -91,14 +91,16 @@ def _read_site_states(site_ids: list[Any]) -> dict[Any, SiteState]:
         )
     ):
         summaries[row.pop("site")] = row
-    for site_id, count in (
+    # Wix's PENDING restorations, read whole at once (there are few: one runs at a time): their
+    # count, what the page watches and the backups they read come from the same rows.
+    pending_restorations = list(
         Restoration.objects.filter(site__in=site_ids, status=Restoration.PENDING)
-        .order_by()
-        .values("site")
-        .annotate(n=Count("pk"))
-        .values_list("site", "n")
-    ):
-        summaries[site_id]["pending_restorations"] = count
+        .order_by("-requested_at")
+        .values_list("site", "wix_id", "status", "backup_wix_id")
+    )
+    for site_id, *_ in pending_restorations:
+        summary = summaries[site_id]
+        summary["pending_restorations"] = summary.get("pending_restorations", 0) + 1
     running: dict[Any, list[dict[str, Any]]] = {pk: [] for pk in site_ids}
     for values in _running().filter(site__in=site_ids).values(*_RUNNING_FIELDS):
         running[values["site_id"]].append(values)
@@ -128,17 +130,10 @@ def _read_site_states(site_ids: list[Any]) -> dict[Any, SiteState]:
         )
         for site_id, wix_id, status in rows:
             add(site_id, f"b.{wix_id}", status)
-    restoring = [pk for pk, summary in summaries.items() if summary.get("pending_restorations")]
     restoring_from: dict[Any, set[str]] = {pk: set() for pk in site_ids}
-    if restoring:
-        rows = (
-            Restoration.objects.filter(site__in=restoring, status=Restoration.PENDING)
-            .order_by("-requested_at")
-            .values_list("site", "wix_id", "status", "backup_wix_id")
-        )
-        for site_id, wix_id, status, backup_wix_id in rows:
-            add(site_id, f"r.{wix_id}", status)
-            restoring_from[site_id].add(backup_wix_id)
+    for site_id, wix_id, status, backup_wix_id in pending_restorations:
+        add(site_id, f"r.{wix_id}", status)
+        restoring_from[site_id].add(backup_wix_id)
     return {
         pk: SiteState(
             **summaries[pk],
@@ -150,14 +145,22 @@ def _read_site_states(site_ids: list[Any]) -> dict[Any, SiteState]:
     }
 
 
-def site_states(sites: list[Site]) -> list[SiteState]:
+def state_key(site: Site) -> str:
+    """Where a site's state at its version is kept."""
+    return f"wbm:site-state:{_STATE_FORMAT}:{site.pk}:{site.version}"
+
+
+def site_states(sites: list[Site], found: dict[str, Any] | None = None) -> list[SiteState]:
     """Each site's state at its version, from the cache or read (for all missing at once).
 
-    Read after the sites' rows, so never older than their version; a state newer than its key
-    is harmless (the next poll sees the newer version and reads again).
+    `found`: what the caller already fetched from the cache in the same round trip (a site's
+    page asks for its state and its rows at once). Read after the sites' rows, so never older
+    than their version; a state newer than its key is harmless (the next poll sees the newer
+    version and reads again).
     """
-    keys = {site.pk: f"wbm:site-state:{_STATE_FORMAT}:{site.pk}:{site.version}" for site in sites}
-    found = cache.get_many(list(keys.values()))
+    keys = {site.pk: state_key(site) for site in sites}
+    if found is None:
+        found = cache.get_many(list(keys.values()))
     states = {pk: found.get(key) for pk, key in keys.items()}
     missing = [pk for pk, state in states.items() if not isinstance(state, SiteState)]
     if missing:
