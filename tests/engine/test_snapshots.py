@@ -59,9 +59,7 @@ def test_a_snapshot_of_the_demo_site_completes_with_its_counts_and_activity(conn
     assert store.backend.root == Path(settings.WBM_SNAPSHOT_STORAGE) / "sites" / str(site.pk)
     assert list_snapshots(store) == [snapshot.storage_id] and list_pending(store) == []
     assert read_manifest(store, snapshot.storage_id).items == snapshot.item_count
-    outcomes = list(
-        Activity.objects.filter(operation=operation).values_list("outcome", "message")
-    )
+    outcomes = list(Activity.objects.filter(operation=operation).values_list("outcome", "message"))
     assert sorted(outcomes) == [
         (Activity.REQUESTED, "Take a snapshot"),
         (Activity.SUCCEEDED, "Take a snapshot"),
@@ -77,9 +75,7 @@ def test_a_snapshot_of_the_demo_site_completes_with_its_counts_and_activity(conn
 
 def test_back_up_now_takes_a_linked_snapshot_when_the_setting_is_on(connect, owner):
     site, _ = connect("Linked")
-    backup_op = engine.operation_request(
-        site=site, kind=Operation.Kind.CREATE_BACKUP, user=owner
-    )
+    backup_op = engine.operation_request(site=site, kind=Operation.Kind.CREATE_BACKUP, user=owner)
     snapshot = Snapshot.objects.get(backup_operation=backup_op)
     finished = {op.kind: op for op in wait_finished([backup_op, snapshot.operation])}
     backup_op = finished[Operation.Kind.CREATE_BACKUP]

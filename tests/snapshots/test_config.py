@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from django.conf import settings
 
 from sites.snapshots import LocalBackend, S3Backend, backend_for, store_from_settings
@@ -44,3 +45,16 @@ def test_a_bucket_without_prefix():
         "s3://plain", region="eu-west-1", access_key_id="k", secret_access_key="s"
     )
     assert isinstance(backend, S3Backend) and (backend.bucket, backend.prefix) == ("plain", "")
+
+
+def test_a_subfolder_is_a_store_of_its_own_and_cannot_leave_the_store(tmp_path: Path, settings):
+    settings.WBM_SNAPSHOT_STORAGE = str(tmp_path / "snaps")
+    site = store_from_settings("sites/site-1")
+    site.put_json({"_id": "a"})
+    assert (tmp_path / "snaps" / "sites" / "site-1" / "objects").is_dir()
+    assert not (tmp_path / "snaps" / "objects").exists()
+    settings.WBM_SNAPSHOT_STORAGE = "s3://bucket/prefix"
+    assert store_from_settings("sites/site-1").backend.prefix == "prefix/sites/site-1/"
+    for bad in ("../x", "sites/../x", "/x", "a//b", "a\\b"):
+        with pytest.raises(ValueError):
+            store_from_settings(bad)

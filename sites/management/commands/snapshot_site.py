@@ -55,7 +55,7 @@ class Command(BaseCommand):
                 return
             if operation.state == Operation.State.FAILED:
                 raise CommandError(f"The snapshot failed: {operation.error}", returncode=1)
-            time.sleep(1)
+            time.sleep(0.5)
         raise CommandError(
             f"Still not done after {options['timeout']:g} s ({operation.error or 'no error'}). "
             "Is a worker consuming the snapshots queue?",
@@ -75,6 +75,8 @@ def _result(snapshot: Snapshot) -> str:
         f"Snapshot {snapshot.pk} is complete: {snapshot.item_count:,} items in "
         f"{snapshot.collection_count} collections, {snapshot.new_bytes:,} new bytes stored."
     ]
-    for collection in snapshot.missing_collections:
-        lines.append(f"  incomplete: {collection['id']}: {collection['reason']}")
+    for c in snapshot.collections:
+        total = f" of {c['total']:,}" if c.get("total") is not None else ""
+        missing = f" (incomplete: {c['reason']})" if c.get("reason") else ""
+        lines.append(f"  {c['id']}: {c['items']:,}{total} items{missing}")
     return "\n".join(lines)
