@@ -7,11 +7,13 @@ same the template wrote; every value from Wix or the owner goes through `esc`.
 """
 
 from collections.abc import Iterable
+from datetime import datetime, tzinfo
 from typing import Any
 
 from django import template
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from sites.models import Activity, Site
@@ -22,10 +24,10 @@ from .wbm import (
     badge,
     collection_names,
     esc,
-    local,
+    local_in,
     op_badge,
     restored_names,
-    when,
+    time_in,
 )
 
 register = template.Library()
@@ -42,14 +44,15 @@ def _url_maker(name: str, site: Site | None) -> Any:
     return lambda ident: pattern.replace(_SLOT, esc(str(ident)))
 
 
-def _or_dash(value: Any, draw: Any) -> str:
-    return draw(value) if value is not None else NO_TIME
+def _time_or_dash(value: datetime | None, zone: tzinfo) -> str:
+    return time_in(value, zone) if value is not None else NO_TIME
 
 
 @register.simple_tag
 def backup_rows(site: Site, rows: Iterable[Any]) -> SafeString:
     restore_url = _url_maker("sites:restore", site)
     delete_url = _url_maker("sites:delete", site)
+    zone = timezone.get_current_timezone()  # once per table, not per date
     out = []
     for row in rows:
         backup = row.backup
@@ -95,10 +98,10 @@ def backup_rows(site: Site, rows: Iterable[Any]) -> SafeString:
         )
         out.append(
             f'<tr data-backup="{wid}" class="status-{esc(status.lower())}">'
-            f'<td id="b-{wid}">{when(backup.requested_at)}</td>'
+            f'<td id="b-{wid}">{time_in(backup.requested_at, zone)}</td>'
             f'<td class="nowrap">{esc(backup_type(backup.type))}</td>'
             f"<td data-status>{badge(status)}</td>"
-            f"<td>{_or_dash(backup.finished_at, when)}</td>"
+            f"<td>{_time_or_dash(backup.finished_at, zone)}</td>"
             f"<td>{size}</td>"
             f"<td>{esc(collection_names(backup.collections))}</td>"
             f'<td class="actions">{"".join(actions)}</td>'
@@ -109,20 +112,23 @@ def backup_rows(site: Site, rows: Iterable[Any]) -> SafeString:
 
 @register.simple_tag
 def restoration_rows(rows: Iterable[Any]) -> SafeString:
+    zone = timezone.get_current_timezone()  # once per table, not per date
     out = []
     for row in rows:
         restoration = row.restoration
         if row.backup is not None:
-            source = esc(f"{backup_type(row.backup.type)}, {local(row.backup.requested_at)}")
+            source = esc(
+                f"{backup_type(row.backup.type)}, {local_in(row.backup.requested_at, zone)}"
+            )
         else:
             source = '<span class="muted">no longer listed</span>'
         out.append(
             f'<tr data-restoration="{esc(restoration.wix_id)}">'
-            f"<td>{when(restoration.requested_at)}</td>"
+            f"<td>{time_in(restoration.requested_at, zone)}</td>"
             f"<td data-status>{badge(restoration.status)}</td>"
             f"<td>{source}</td>"
             f"<td>{esc(restored_names(restoration.restoration_collections))}</td>"
-            f"<td>{_or_dash(restoration.finished_at, when)}</td>"
+            f"<td>{_time_or_dash(restoration.finished_at, zone)}</td>"
             "</tr>"
         )
     return mark_safe("\n".join(out))  # noqa: S308 - built from escaped parts above
@@ -131,6 +137,7 @@ def restoration_rows(rows: Iterable[Any]) -> SafeString:
 @register.simple_tag
 def activity_rows(site: Site, entries: Iterable[Activity]) -> SafeString:
     operation_url = _url_maker("sites:operation", site)
+    zone = timezone.get_current_timezone()  # once per table, not per date
     out = []
     for entry in entries:
         # `actor_name` is read with the row (pages/site.py), so no user row is loaded per entry.
@@ -139,7 +146,7 @@ def activity_rows(site: Site, entries: Iterable[Activity]) -> SafeString:
 
         what = esc(entry.message)
         if entry.backup_at:
-            what += esc(f" of {local(entry.backup_at)}")
+            what += esc(f" of {local_in(entry.backup_at, zone)}")
         if entry.detail:
             what += esc(f": {entry.detail}")
         outcome = ""
@@ -151,7 +158,7 @@ def activity_rows(site: Site, entries: Iterable[Activity]) -> SafeString:
         if entry.operation_id:
             outcome += f' <a class="small" href="{operation_url(entry.operation_id)}">details</a>'
         out.append(
-            f"<tr><td>{when(entry.created_at)}</td><td>{who}</td><td>{what}</td>"
+            f"<tr><td>{time_in(entry.created_at, zone)}</td><td>{who}</td><td>{what}</td>"
             f"<td>{outcome}</td></tr>"
         )
     return mark_safe("\n".join(out))  # noqa: S308 - built from escaped parts above
@@ -170,6 +177,7 @@ def dashboard_rows(context: Any, rows: Iterable[Any], slots: int) -> SafeString:
     token = esc(context.get("csrf_token", ""))
     csrf = f'<input type="hidden" name="csrfmiddlewaretoken" value="{token}">'
     none = '<span class="muted">none</span>'
+    zone = timezone.get_current_timezone()  # once per table, not per date
     out = []
     for row in rows:
         site = row.site
@@ -198,8 +206,8 @@ def dashboard_rows(context: Any, rows: Iterable[Any], slots: int) -> SafeString:
             )
             or '<span class="muted">All good</span>'
         )
-        auto = when(site.newest_auto_at) if site.newest_auto_at else none
-        on_demand = when(site.newest_on_demand_at) if site.newest_on_demand_at else none
+        auto = time_in(site.newest_auto_at, zone) if site.newest_auto_at else none
+        on_demand = time_in(site.newest_on_demand_at, zone) if site.newest_on_demand_at else none
         out.append(
             f'<tr data-site="{site.pk}">'
             f'<th scope="row"><a href="{site_url(site.pk)}">{esc(site.name)}</a></th>'
