@@ -11,7 +11,6 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from django import template
-from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
@@ -164,8 +163,17 @@ def activity_rows(site: Site, entries: Iterable[Activity]) -> SafeString:
     return mark_safe("\n".join(out))  # noqa: S308 - built from escaped parts above
 
 
+_UNITS = ((1 << 50, "PB"), (1 << 40, "TB"), (1 << 30, "GB"), (1 << 20, "MB"), (1 << 10, "KB"))
+
+
 def _file_size(size: int) -> str:
-    return str(filesizeformat(size))
+    """What Django's filesizeformat writes in English ("1.5\xa0MB", "12\xa0bytes"), without its
+    translation and number-format lookups: a fifth of a backups table's drawing otherwise."""
+    sign, size = ("-", -size) if size < 0 else ("", size)
+    for unit, name in _UNITS:
+        if size >= unit:
+            return f"{sign}{round(size / unit, 1):.1f}\xa0{name}"
+    return f"{sign}{size}\xa0{'byte' if size == 1 else 'bytes'}"
 
 
 @register.simple_tag(takes_context=True)

@@ -60,3 +60,14 @@ def test_local_writes_what_djangos_date_format_would_in_every_month_and_zone():
                 moment = datetime(2026, month, 1 + month, 23, 4 * month + 3, tzinfo=UTC)
                 expected = date_format(timezone.localtime(moment), DATE_FORMAT)
                 assert local(moment) == expected, (zone, month)
+
+
+def test_sizes_read_as_djangos_filesizeformat_writes_them():
+    from django.template.defaultfilters import filesizeformat
+
+    from sites.templatetags.tables import _file_size
+
+    sizes = [0, 1, 2, 1023, 1024, 1025, 1536, 1_572_864, 10**9, 2**40 - 1, 2**40, 3 * 2**50, -2048]
+    sizes += [int(1.05 * 2**20), 1048575, 1073741823]
+    for size in sizes:
+        assert _file_size(size) == filesizeformat(size), size
