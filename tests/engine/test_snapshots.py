@@ -117,9 +117,10 @@ def test_a_worker_killed_mid_snapshot_resumes_without_reading_finished_pages_aga
     counts = {c["id"]: c["items"] for c in snapshot.collections}
     assert counts == {k: v + (1250 if k != "Stores/Products" else 0) for k, v in DEMO.items()}
     pages = sum(-(-n // (100 if k == "Stores/Products" else 1000)) for k, n in counts.items())
-    # Every page read once, but the one being read when the worker died (it was never
-    # checkpointed), and the collections listed once (the checkpoint holds them).
-    assert pages <= data_calls(creds.site_id, QUERY) <= pages + 1
+    # Every page read once, but those in hand when the worker died (never checkpointed: the one
+    # being stored and the next, read ahead), and the collections listed once (the checkpoint
+    # holds them).
+    assert pages <= data_calls(creds.site_id, QUERY) <= pages + 2
     assert before < pages
     assert data_calls(creds.site_id, COLLECTIONS) == 1
     entries = list(manifest_entries(engine.site_store(site.pk), snapshot_manifest(snapshot)))
@@ -138,7 +139,7 @@ def test_wix_errors_mid_snapshot_are_retried_and_it_completes(connect, owner):
     assert operation.state == Operation.State.SUCCEEDED, operation.error
     assert operation.attempts >= 1 and operation.error == ""
     assert {c["id"]: c["items"] for c in snapshot.collections} == DEMO
-    failed = EmuRequestLog.objects.filter(site__site_id=creds.site_id, status=500).count()
+    failed = EmuRequestLog.objects.filter(site__site_id=creds.site_id, status__gte=500).count()
     assert failed == 4
 
 

@@ -17,7 +17,9 @@ def test_with_a_free_slot_it_asks_wix_at_once_and_returns_to_the_site(owner_clie
     answer = back_up(owner_client, site)
     assert answer.status_code == 302
     assert answer["Location"] == reverse("sites:site", args=[site.pk])
-    operation = site.operations.get()
+    operation = site.operations.get(kind=Operation.Kind.CREATE_BACKUP)
+    # With the site's setting on (the default), a snapshot of the same moment is asked too.
+    assert site.operations.filter(kind=Operation.Kind.SNAPSHOT).count() == 1
     assert operation.kind == Operation.Kind.CREATE_BACKUP and operation.requested_by == owner
     assert Activity.objects.get(operation=operation).message == "Back up now"
     page = owner_client.get(answer["Location"]).text
@@ -58,7 +60,7 @@ def test_confirming_the_named_backup_sends_the_request(owner_client, site):
     make_backup(site, status=Backup.PENDING)
     answer = back_up(owner_client, site, evicts=oldest.wix_id)
     assert answer.status_code == 302
-    assert site.operations.get().kind == Operation.Kind.CREATE_BACKUP
+    assert site.operations.get(kind=Operation.Kind.CREATE_BACKUP)
 
 
 def test_a_confirmation_naming_a_backup_no_longer_first_in_line_asks_again(owner_client, site):

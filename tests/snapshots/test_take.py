@@ -154,7 +154,8 @@ def test_a_collection_deleted_mid_snapshot_is_recorded_missing(emu_store, data_c
     assert list_snapshots(store) == ["s1"]
     (missing,) = manifest.missing
     assert missing.id == "Products" and missing.status == MISSING
-    assert missing.items == 100 and "WDE0025" in missing.reason
+    # The page after the first may have been read ahead before the collection went.
+    assert missing.items in (100, 200) and "WDE0025" in missing.reason
     others = {c.id: c.items for c in manifest.collections if c.id != "Products"}
     assert others == {k: v for k, v in DEMO.items() if k != "Products"}
     assert read_manifest(store, "s1").missing == manifest.missing
