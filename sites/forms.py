@@ -6,6 +6,8 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth import forms as auth_forms
+from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.validators import RegexValidator
 
@@ -35,6 +37,23 @@ def api_key_field(label: str = "API key", **kwargs: Any) -> forms.CharField:
     )
 
 
+class PlainLabels:
+    """Labels as written ("Wix site id"), without the colon Django adds to each: every form of
+    the product's pages is one of these."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class SignInForm(PlainLabels, AuthenticationForm):
+    pass
+
+
+class PasswordChangeForm(PlainLabels, auth_forms.PasswordChangeForm):
+    pass
+
+
 def _uuid_text(value: str, message: str) -> str:
     try:
         return str(uuid.UUID(value))
@@ -54,7 +73,7 @@ def app_connection_available() -> bool:
     return bool(settings.WIX_APP_ID and settings.WIX_APP_SECRET)
 
 
-class ConnectForm(forms.Form):
+class ConnectForm(PlainLabels, forms.Form):
     name = forms.CharField(max_length=100, help_text="What you call the site here.")
     wix_site_id = forms.CharField(
         label="Wix site id",
@@ -123,17 +142,17 @@ class ConnectForm(forms.Form):
         }
 
 
-class ReplaceKeyForm(forms.Form):
+class ReplaceKeyForm(PlainLabels, forms.Form):
     api_key = api_key_field(label="New API key")
 
 
-class BackupNowForm(forms.Form):
+class BackupNowForm(PlainLabels, forms.Form):
     # The backup the owner agreed to lose when all slots are used; if another one would be lost
     # by now (a backup was made meanwhile), the owner is asked again.
     evicts = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
 
 
-class RestoreForm(forms.Form):
+class RestoreForm(PlainLabels, forms.Form):
     collections = forms.MultipleChoiceField(
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Choose at least one collection to restore."},
@@ -164,17 +183,59 @@ class RestoreForm(forms.Form):
         return [] if self.kind == Operation.Kind.RESTORE else list(self.cleaned_data["collections"])
 
 
-def _zone_choices() -> list[tuple[str, str]]:
-    default = f"This installation's zone ({settings.TIME_ZONE})"
-    zones = sorted(zoneinfo.available_timezones())
-    return [("", default)] + [(zone, zone.replace("_", " ")) for zone in zones]
+def time_zone_names() -> list[str]:
+    """Every zone a person may choose, by its IANA name."""
+    return sorted(zoneinfo.available_timezones())
 
 
-class TimeZoneForm(forms.Form):
-    time_zone = forms.ChoiceField(
-        label="Time zone", required=False, help_text="Times on every page are shown in it."
+class TimeZoneForm(PlainLabels, forms.Form):
+    # A searchable field (a text box over a list of ~600 zones, account.html) rather than a bare
+    # select; static/js/zone.js offers the browser's own zone first.
+    time_zone = forms.CharField(
+        label="Time zone",
+        required=False,
+        max_length=64,
+        widget=forms.TextInput(
+            attrs={
+                "list": "time-zones",
+                "autocomplete": "off",
+                "spellcheck": "false",
+            }
+        ),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["time_zone"].choices = _zone_choices()
+        self.fields["time_zone"].help_text = (
+            "Type to search, e.g. Paris or New York. Times on every page are shown in it; "
+            f"left empty, in this installation's zone ({settings.TIME_ZONE})."
+        )
+        default = f"This installation's zone ({settings.TIME_ZONE})"
+        self.fields["time_zone"].widget.attrs["placeholder"] = default
+
+    @property
+    def zone_options(self) -> list[tuple[str, str]]:
+        """The list the field searches (account.html's datalist): name, and name as read."""
+        return [(name, name.replace("_", " ")) for name in time_zone_names()]
+
+    def clean_time_zone(self) -> str:
+        typed = self.cleaned_data["time_zone"].strip()
+        if not typed:
+            return ""
+        # People type "Europe/Paris", "paris" or "new york": a zone's whole name, or its city,
+        # whatever the case, with spaces for underscores.
+        key = typed.replace(" ", "_").casefold()
+        names = time_zone_names()
+        found = [name for name in names if name.casefold() == key] or [
+            name for name in names if name.rsplit("/", 1)[-1].casefold() == key
+        ]
+        if len(found) > 1:
+            raise forms.ValidationError(
+                f"“{typed}” names several zones ({', '.join(found)}): choose one of them."
+            )
+        if not found:
+            raise forms.ValidationError(
+                f"“{typed}” is not a time zone we know: choose one from the list, "
+                "such as Europe/Paris or America/New_York."
+            )
+        return found[0]

@@ -198,6 +198,23 @@ def attention(
     return found
 
 
+def wix_work_unasked(
+    pending_backups: int, pending_restorations: int, running: Iterable[Operation]
+) -> tuple[int, int]:
+    """Wix's PENDING backups and restorations that none of our running operations stands for.
+
+    A submitted "Back up now" is the backup Wix is making (and a submitted restore its
+    restoration): a page that lists both would report the same work twice.
+    """
+    made = restoring = 0
+    for op in running:
+        if op.kind == Operation.Kind.CREATE_BACKUP and op.backup_wix_id:
+            made += 1
+        elif op.is_restore and op.restoration_wix_id:
+            restoring += 1
+    return max(pending_backups - made, 0), max(pending_restorations - restoring, 0)
+
+
 def slots_free(slots_used: int) -> int:
     return max(slot_count() - slots_used, 0)
 

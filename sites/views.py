@@ -102,6 +102,15 @@ def live_login_required(view: Callable[..., HttpResponse]) -> Callable[..., Http
     return wrapper
 
 
+def _operation_message(
+    request: HttpRequest, operation: Operation, text: str, level: int = messages.SUCCESS
+) -> None:
+    """A message about an operation ("Backup requested…"): news only while it runs. Its id rides
+    in the message's extra tags, and static/js/live.js takes the message away once the page no
+    longer lists the operation as running (it ended while the page was open, or before)."""
+    messages.add_message(request, level, text, extra_tags=str(operation.pk))
+
+
 def _float(raw: str | None) -> float | None:
     try:
         value = float(raw or "")
@@ -227,13 +236,15 @@ def site_backup(request: HttpRequest, site_id: Any) -> HttpResponse:
             running = site.operations.filter(
                 kind=Operation.Kind.CREATE_BACKUP, state__in=Operation.RUNNING
             ).exists()
-            engine.operation_request(
+            operation = engine.operation_request(
                 site=site, kind=Operation.Kind.CREATE_BACKUP, user=request.user
             )
             if running:
-                messages.info(request, "A backup is already being made; no second one was asked.")
+                text = "A backup is already being made; no second one was asked."
+                _operation_message(request, operation, text, messages.INFO)
             else:
-                messages.success(request, "Backup requested. Wix makes it in the background.")
+                text = "Backup requested. Wix makes it in the background."
+                _operation_message(request, operation, text)
             return redirect("sites:site", site_id=site.pk)
     # Ask (again): the form names the backup Wix would delete now, not the one of a past page.
     form = BackupNowForm(initial={"evicts": evicted.wix_id if evicted else ""})
@@ -262,7 +273,7 @@ def backup_restore(request: HttpRequest, site_id: Any, backup_id: str) -> HttpRe
             form.add_error(None, str(refusal))
             status = 409
         else:
-            messages.success(request, "Restore requested. Follow it here.")
+            _operation_message(request, operation, "Restore requested. Follow it here.")
             return redirect("sites:operation", site_id=site.pk, operation_id=operation.pk)
     blocked = rules.restore_refusal(backup, rules.in_flight(site))
     context = {"site": site, "backup": backup, "form": form, "blocked": blocked}
@@ -277,7 +288,7 @@ def backup_delete(request: HttpRequest, site_id: Any, backup_id: str) -> HttpRes
     refusal = ""
     if request.method == "POST":
         try:
-            engine.operation_request(
+            operation = engine.operation_request(
                 site=site,
                 kind=Operation.Kind.DELETE_BACKUP,
                 user=request.user,
@@ -286,7 +297,8 @@ def backup_delete(request: HttpRequest, site_id: Any, backup_id: str) -> HttpRes
         except engine.OperationRefused as error:
             refusal = str(error)
         else:
-            messages.success(request, "Deletion requested. The slot frees up once Wix is done.")
+            text = "Deletion requested. The slot frees up once Wix is done."
+            _operation_message(request, operation, text)
             return redirect("sites:site", site_id=site.pk)
     blocked = refusal or rules.delete_refusal(backup, rules.in_flight(site))
     context = {"site": site, "backup": backup, "blocked": blocked}

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
+from sites import rules
 from sites.models import Activity, Site
 
 from .wbm import (
@@ -190,14 +191,18 @@ def dashboard_rows(context: Any, rows: Iterable[Any], slots: int) -> SafeString:
     for row in rows:
         site = row.site
         running = "".join(
-            f"<div>{esc(op.get_kind_display())} {op_badge(op)}</div>" for op in row.running
+            f'<div data-running="{op.pk}">{esc(op.get_kind_display())} {op_badge(op)}</div>'
+            for op in row.running
         )
-        if site.pending_backups:
-            plural = "" if site.pending_backups == 1 else "s"
-            running += (
-                f"<div>{site.pending_backups} backup{plural} being made {badge('PENDING')}</div>"
-            )
-        if site.pending_restorations:
+        # Wix's own work (an automatic backup, a restore begun in Wix's screens) beside ours,
+        # each piece of work once.
+        backups, restorations = rules.wix_work_unasked(
+            site.pending_backups, site.pending_restorations, row.running
+        )
+        if backups:
+            plural = "" if backups == 1 else "s"
+            running += f"<div>{backups} backup{plural} being made {badge('PENDING')}</div>"
+        if restorations:
             running += f"<div>A restore is running {badge('PENDING')}</div>"
         if not running:
             running = '<span class="muted">Nothing</span>'

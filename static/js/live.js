@@ -9,3 +9,21 @@ document.addEventListener("htmx:beforeRequest", function (event) {
     event.preventDefault();
   }
 });
+
+// A message about an operation ("Backup requested…", views._operation_message) is news only while
+// the operation runs: once the page no longer lists it as running (a fresh fragment swapped in,
+// or the page opened after it ended), the message goes, and an emptied list with it.
+function dropFinishedMessages() {
+  document.querySelectorAll("li[data-operation]").forEach(function (item) {
+    var running = '[data-running="' + CSS.escape(item.dataset.operation) + '"]';
+    if (!document.querySelector(running)) {
+      var list = item.parentNode;
+      item.remove();
+      if (list && !list.children.length) {
+        list.remove();
+      }
+    }
+  });
+}
+document.addEventListener("DOMContentLoaded", dropFinishedMessages);
+document.addEventListener("htmx:afterSettle", dropFinishedMessages);

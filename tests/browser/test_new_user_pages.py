@@ -9,13 +9,15 @@ import subprocess
 import sys
 import urllib.request
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
 
-from tests.factories import make_site
+from sites.models import Backup, Operation, Profile
+from tests.factories import make_backup, make_operation, make_site
 from tests.processes import ROOT, free_port, stop_process_group, wait_for
 
 from .conftest import TIMEOUT_MS
@@ -84,5 +86,87 @@ def test_make_run_shows_the_products_404_for_another_owners_site(
         assert "Not Yours" not in body
         css = page.evaluate("getComputedStyle(document.querySelector('.topbar')).display")
         assert css == "flex"
+    finally:
+        context.close()
+
+
+# --- Point 8: the dashboard says each piece of work once; messages go; plain labels; zones ----
+
+
+def test_the_dashboard_reports_a_running_backup_once(owner, page: Page, live_server):
+    site = make_site(owner, name="Candle Shop")
+    making = make_backup(site, status=Backup.PENDING, age=timedelta(seconds=5))
+    make_operation(site, state=Operation.State.SUBMITTED, backup_wix_id=making.wix_id)
+    other = make_site(owner, name="Wix's Own")
+    make_backup(other, status=Backup.PENDING, type=Backup.AUTO, age=timedelta(seconds=5))
+    sign_in(page)
+
+    running = page.locator(f'tr[data-site="{site.pk}"] td').nth(2)
+    expect(running).to_contain_text("Back up")
+    expect(running).not_to_contain_text("being made")
+    # Wix's own backup, which none of ours stands for, is still reported.
+    expect(page.locator(f'tr[data-site="{other.pk}"]')).to_contain_text("1 backup being made")
+
+
+def test_the_backup_requested_message_goes_once_the_backup_is_ready(connect, owner, page: Page):
+    connect("Candle Shop", backup=1)
+    sign_in(page)
+    page.get_by_role("link", name="Candle Shop").click()
+    page.get_by_role("button", name="Back up now").click()
+    message = page.get_by_text("Backup requested")
+    expect(message).to_be_visible()
+    expect(page.locator("tr[data-backup] [data-status]").first).to_have_text("READY")
+    expect(message).to_have_count(0)
+    # Opened again later, the page does not bring it back either.
+    page.reload()
+    expect(page.locator("tr[data-backup] [data-status]").first).to_have_text("READY")
+    expect(page.locator(".messages")).to_have_count(0)
+
+
+def test_form_labels_end_without_colons(owner, page: Page):
+    page.goto("/")
+    labels = page.locator("main label")
+    expect(labels.first).to_be_visible()
+    texts = labels.all_inner_texts()
+    sign_in(page)
+    for path in ("/sites/connect/", "/account/", "/accounts/password_change/"):
+        page.goto(path)
+        expect(labels.first).to_be_visible()
+        texts += labels.all_inner_texts()
+    assert "Username" in texts and "Wix site id" in texts and "Time zone" in texts
+    assert [text for text in texts if text.strip().endswith(":")] == []
+
+
+def test_the_time_zone_is_searched_by_name_and_the_browsers_zone_is_offered_first(
+    owner, browser: Browser, live_server
+):
+    context = browser.new_context(base_url=live_server.url, timezone_id="Asia/Tokyo")
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    try:
+        sign_in(page)
+        page.get_by_role("link", name="Account").click()
+        field = page.get_by_label("Time zone")
+        assert field.get_attribute("list") == "time-zones"
+        options = page.locator("#time-zones option")
+        assert options.count() > 400
+        expect(options.first).to_have_attribute("value", "Asia/Tokyo")
+
+        # A name the list does not hold: a clear error, nothing saved.
+        field.fill("Mars/Olympus")
+        page.get_by_role("button", name="Save").click()
+        expect(page.locator("main")).to_contain_text("is not a time zone we know")
+        assert not Profile.objects.filter(user=owner).exists()
+
+        # Typed as people type it ("new york"), it is found.
+        page.get_by_label("Time zone").fill("new york")
+        page.get_by_role("button", name="Save").click()
+        expect(page.locator("footer")).to_contain_text("Times are shown in America/New_York")
+
+        page.get_by_role("button", name="Use Asia/Tokyo (this browser's zone)").click()
+        expect(page.get_by_label("Time zone")).to_have_value("Asia/Tokyo")
+        page.get_by_role("button", name="Save").click()
+        expect(page.locator("footer")).to_contain_text("Times are shown in Asia/Tokyo")
+        assert Profile.objects.get(user=owner).time_zone == "Asia/Tokyo"
     finally:
         context.close()

@@ -24,7 +24,7 @@ def test_the_owner_picks_a_time_zone_and_pages_show_times_in_it(owner_client, ow
 def test_an_unknown_time_zone_is_a_form_error(owner_client, owner):
     answer = owner_client.post(reverse("sites:account"), {"time_zone": "Mars/Olympus_Mons"})
     assert answer.status_code == 200
-    assert "Select a valid choice" in answer.text
+    assert "is not a time zone we know" in answer.text
     assert not Profile.objects.filter(user=owner).exists()
 
 
