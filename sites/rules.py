@@ -25,6 +25,17 @@ def slot_count() -> int:
     return settings.WBM_ON_DEMAND_SLOTS
 
 
+# --- How people read what Wix names --------------------------------------------------------------
+
+
+def collection_names_by_id(collections: Iterable[dict] | None) -> dict[str, str]:
+    """A backup's collections as people read them: Wix's display name ("Blog Posts"), its id
+    ("BlogPosts") only when Wix gave none. Every page and the activity log name them so."""
+    return {
+        c.get("id") or "?": c.get("displayName") or c.get("id") or "?" for c in collections or []
+    }
+
+
 # --- What runs on a site -----------------------------------------------------------------------
 
 

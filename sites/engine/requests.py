@@ -110,7 +110,7 @@ def _record(
                     return op
             reason = rules.refusal(kind, backup, rules.in_flight(site))
             if reason:
-                words = operation_words(kind, chosen)
+                words = operation_words(kind, chosen, backup.collections)
                 raise RefusedByRules(reason, words=words, backup_at=backup.requested_at)
         now = timezone.now()
         operation = Operation.objects.create(
@@ -126,7 +126,7 @@ def _record(
             actor=user,
             operation=operation,
             outcome=Activity.REQUESTED,
-            message=operation_words(kind, chosen),
+            message=operation_words(kind, chosen, backup.collections if backup else None),
             backup_at=backup.requested_at if backup else None,
         )
         if kind == Operation.Kind.CREATE_BACKUP and locked and locked.snapshot_with_backup:

@@ -132,7 +132,9 @@ def finish(operation: Operation, *, state: str, error: str = "", from_state: str
             actor_id=operation.requested_by_id,
             operation=operation,
             outcome=Activity.SUCCEEDED if state == Operation.State.SUCCEEDED else Activity.FAILED,
-            message=operation_words(operation.kind, operation.collections),
+            message=operation_words(
+                operation.kind, operation.collections, backup.collections if backup else None
+            ),
             backup_at=backup.requested_at if backup else None,
             detail=error,
         )

@@ -17,7 +17,7 @@ from wixapi import (
     WixValidationError,
 )
 
-from .. import crypto
+from .. import crypto, rules
 from ..models import Operation
 from ..snapshots import StorageError
 from ..wix_clients import BaseUrlNotAllowed
@@ -74,14 +74,23 @@ def is_credentials_problem(error: Exception) -> bool:
     )
 
 
-def operation_words(kind: str, collections: list[dict[str, Any]]) -> str:
-    """What was asked, for the activity trail; the backup's time is kept beside it (`backup_at`)."""
+def operation_words(
+    kind: str,
+    collections: list[dict[str, Any]],
+    backup_collections: list[dict[str, Any]] | None = None,
+) -> str:
+    """What was asked, for the activity trail; the backup's time is kept beside it (`backup_at`).
+
+    Collections by the names the backup gives them (`backup_collections`, rules)."""
     if kind == Operation.Kind.CREATE_BACKUP:
         return "Back up now"
     if kind == Operation.Kind.RESTORE:
         return "Restore all collections from the backup"
     if kind == Operation.Kind.RESTORE_PARTIAL:
-        names = ", ".join(c["dataCollectionId"] for c in collections)
+        by_id = rules.collection_names_by_id(backup_collections)
+        names = ", ".join(
+            by_id.get(c["dataCollectionId"], c["dataCollectionId"]) for c in collections
+        )
         return f"Restore {names} from the backup"
     if kind == Operation.Kind.SNAPSHOT:
         return "Take a snapshot"

@@ -178,7 +178,11 @@ def _read_rows(site: Site) -> TableRows:
     restorations = site.restorations.annotate(
         source_type=Subquery(source.values("type")[:1]),
         source_requested_at=Subquery(source.values("requested_at")[:1]),
-    ).values_list(*_RESTORATION_FIELDS, "source_type", "source_requested_at")[:RESTORATIONS_SHOWN]
+        # Its collections' display names: the row names what was restored as the backup does.
+        source_collections=Subquery(source.values("collections")[:1]),
+    ).values_list(*_RESTORATION_FIELDS, "source_type", "source_requested_at", "source_collections")[
+        :RESTORATIONS_SHOWN
+    ]
     # The actor's name only: no user row (password hash included) ever goes into the cache.
     activity = site.activities.annotate(actor_name=F("actor__username")).values_list(
         *_ACTIVITY_FIELDS
@@ -198,11 +202,17 @@ def _view_of(backup: Backup) -> BackupView:
 
 
 def _restoration_row(values: tuple[Any, ...]) -> RestorationRow:
-    *own, source_type, source_requested_at = values
+    *own, source_type, source_requested_at, source_collections = values
     restoration = RestorationView(*own)
     # No source when the backup is no longer listed.
     source = (
-        BackupView(restoration.backup_wix_id, "", source_type, source_requested_at)
+        BackupView(
+            restoration.backup_wix_id,
+            "",
+            source_type,
+            source_requested_at,
+            collections=source_collections,
+        )
         if source_type is not None
         else None
     )

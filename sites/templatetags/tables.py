@@ -116,6 +116,7 @@ def restoration_rows(rows: Iterable[Any]) -> SafeString:
     out = []
     for row in rows:
         restoration = row.restoration
+        names = row.backup.collections if row.backup is not None else None
         if row.backup is not None:
             source = esc(
                 f"{backup_type(row.backup.type)}, {local_in(row.backup.requested_at, zone)}"
@@ -127,7 +128,7 @@ def restoration_rows(rows: Iterable[Any]) -> SafeString:
             f"<td>{time_in(restoration.requested_at, zone)}</td>"
             f"<td data-status>{badge(restoration.status)}</td>"
             f"<td>{source}</td>"
-            f"<td>{esc(restored_names(restoration.restoration_collections))}</td>"
+            f"<td>{esc(restored_names(restoration.restoration_collections, names))}</td>"
             f"<td>{_time_or_dash(restoration.finished_at, zone)}</td>"
             "</tr>"
         )

@@ -10,6 +10,7 @@ from django import template
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
+from sites import rules
 from sites.models import Backup, Operation, Site
 
 register = template.Library()
@@ -110,18 +111,31 @@ def backup_label(backup: Backup | None) -> str:
 @register.filter
 def collection_names(collections: list[dict[str, Any]]) -> str:
     """A backup's collections by name: Products, Blog Posts."""
-    names = [c.get("displayName") or c.get("id") or "?" for c in collections or []]
+    names = list(rules.collection_names_by_id(collections).values())
     return ", ".join(names) if names else "none"
 
 
 @register.filter
-def restored_names(collections: list[dict[str, Any]]) -> str:
-    """A restoration's collections, with where each went when not onto itself."""
+def collection_name(collection_id: str, backup_collections: list[dict[str, Any]] | None) -> str:
+    """One collection of a backup, by the name people read."""
+    return rules.collection_names_by_id(backup_collections).get(collection_id, collection_id)
+
+
+@register.filter
+def restored_names(
+    collections: list[dict[str, Any]], backup_collections: list[dict[str, Any]] | None = None
+) -> str:
+    """A restoration's collections by the names its backup gives them (`backup_collections`),
+    with where each went when not onto itself."""
+    names = rules.collection_names_by_id(backup_collections)
     parts = []
     for entry in collections or []:
         source = entry.get("dataCollectionId") or "?"
         target = (entry.get("restoreDestination") or {}).get("dataCollectionId")
-        parts.append(f"{source} → {target}" if target and target != source else source)
+        shown = names.get(source, source)
+        parts.append(
+            f"{shown} → {names.get(target, target)}" if target and target != source else shown
+        )
     return ", ".join(parts) if parts else "all"
 
 

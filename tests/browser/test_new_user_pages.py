@@ -17,7 +17,7 @@ from django.db import connection
 from playwright.sync_api import Browser, Page, expect
 
 from sites.models import Backup, Operation, Profile
-from tests.factories import make_backup, make_operation, make_site
+from tests.factories import make_backup, make_operation, make_restoration, make_site
 from tests.processes import ROOT, free_port, stop_process_group, wait_for
 
 from .conftest import TIMEOUT_MS
@@ -170,3 +170,27 @@ def test_the_time_zone_is_searched_by_name_and_the_browsers_zone_is_offered_firs
         assert Profile.objects.get(user=owner).time_zone == "Asia/Tokyo"
     finally:
         context.close()
+
+
+# --- Point 2: collections by their display names everywhere -----------------------------------
+
+
+def test_collections_are_named_as_the_backup_names_them_on_every_page(owner, page: Page):
+    site = make_site(owner, name="Candle Shop")
+    backup = make_backup(site)
+    make_restoration(site, backup, restoration_collections=[{"dataCollectionId": "BlogPosts"}])
+    sign_in(page)
+    page.get_by_role("link", name="Candle Shop").click()
+    restored = page.locator("tr[data-restoration]")
+    expect(restored).to_contain_text("Blog Posts")
+
+    # A partial restore asked for in the browser: its page and the activity log say the same.
+    page.locator(f'tr[data-backup="{backup.wix_id}"]').get_by_role("link", name="Restore").click()
+    page.get_by_role("checkbox", name="Products").uncheck()
+    page.get_by_role("checkbox", name="Customers").uncheck()
+    page.get_by_label("Type the site's name").fill("Candle Shop")
+    page.get_by_role("button", name="Restore", exact=True).click()
+    expect(page.locator("dl.facts")).to_contain_text("Blog Posts")
+    page.get_by_role("link", name="← Candle Shop").click()
+    expect(page.locator("table.activity")).to_contain_text("Restore Blog Posts from the backup")
+    assert "BlogPosts" not in page.locator("main").inner_text()
