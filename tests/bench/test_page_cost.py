@@ -27,8 +27,9 @@ PINNED = {
     # that does not depend on who looks: pages/state.py, pages/site.py); what each row offers is
     # decided and drawn at every view, since it may differ per person (no HTML is kept) ...
     "site page": 2,
-    # ... the state's queries once per version.
-    "site page, first view after a change": 11,
+    # ... the state's queries once per version (Wix's pending restorations: one query for their
+    # count and their rows; a restoration's backup read with it).
+    "site page, first view after a change": 10,
     # A poll that finds nothing new: the page's version, and nothing else (bench/live_poll.py).
     "dashboard, live fragment, nothing changed": 2,
     "site page, live fragment, nothing changed": 2,
