@@ -20,11 +20,11 @@ from sites.models import Activity, Site
 
 from .wbm import (
     NO_TIME,
+    backup_time_in,
     backup_type,
     badge,
     collection_names,
     esc,
-    local_in,
     op_badge,
     restored_names,
     time_in,
@@ -98,7 +98,7 @@ def backup_rows(site: Site, rows: Iterable[Any]) -> SafeString:
         )
         out.append(
             f'<tr data-backup="{wid}" class="status-{esc(status.lower())}">'
-            f'<td id="b-{wid}">{time_in(backup.requested_at, zone)}</td>'
+            f'<td id="b-{wid}">{time_in(backup.requested_at, zone, backup=True)}</td>'
             f'<td class="nowrap">{esc(backup_type(backup.type))}</td>'
             f"<td data-status>{badge(status)}</td>"
             f"<td>{_time_or_dash(backup.finished_at, zone)}</td>"
@@ -119,7 +119,7 @@ def restoration_rows(rows: Iterable[Any]) -> SafeString:
         names = row.backup.collections if row.backup is not None else None
         if row.backup is not None:
             source = esc(
-                f"{backup_type(row.backup.type)}, {local_in(row.backup.requested_at, zone)}"
+                f"{backup_type(row.backup.type)}, {backup_time_in(row.backup.requested_at, zone)}"
             )
         else:
             source = '<span class="muted">no longer listed</span>'
@@ -147,7 +147,7 @@ def activity_rows(site: Site, entries: Iterable[Activity]) -> SafeString:
 
         what = esc(entry.message)
         if entry.backup_at:
-            what += esc(f" of {local_in(entry.backup_at, zone)}")
+            what += esc(f" of {backup_time_in(entry.backup_at, zone)}")
         if entry.detail:
             what += esc(f": {entry.detail}")
         outcome = ""
@@ -220,8 +220,9 @@ def dashboard_rows(context: Any, rows: Iterable[Any], slots: int) -> SafeString:
             )
             or '<span class="muted">All good</span>'
         )
-        auto = time_in(site.newest_auto_at, zone) if site.newest_auto_at else none
-        on_demand = time_in(site.newest_on_demand_at, zone) if site.newest_on_demand_at else none
+        newest_auto, newest_on_demand = site.newest_auto_at, site.newest_on_demand_at
+        auto = time_in(newest_auto, zone, backup=True) if newest_auto else none
+        on_demand = time_in(newest_on_demand, zone, backup=True) if newest_on_demand else none
         out.append(
             f'<tr data-site="{site.pk}">'
             f'<th scope="row"><a href="{site_url(site.pk)}">{esc(site.name)}</a></th>'

@@ -9,11 +9,12 @@ import subprocess
 import sys
 import urllib.request
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
 from sites.models import Backup, Operation, Profile
@@ -194,3 +195,49 @@ def test_collections_are_named_as_the_backup_names_them_on_every_page(owner, pag
     page.get_by_role("link", name="← Candle Shop").click()
     expect(page.locator("table.activity")).to_contain_text("Restore Blog Posts from the backup")
     assert "BlogPosts" not in page.locator("main").inner_text()
+
+
+# --- Point 1: backups of the same minute read apart wherever one is named ---------------------
+
+
+def test_backups_made_in_the_same_minute_are_named_apart_everywhere(owner, page: Page):
+    site = make_site(owner, name="Candle Shop")
+    minute = timezone.now().replace(second=0, microsecond=0) - timedelta(hours=1)
+    made = [
+        make_backup(site, requested_at=minute + timedelta(seconds=s), age=timedelta(0))
+        for s in (5, 20, 40)
+    ]
+    oldest = made[0]
+    utc = timezone.localtime(oldest.requested_at, UTC)
+    name = f"{utc.day} {utc:%b %Y, %H:%M:%S}"  # the owner's zone: the installation's, UTC
+    sign_in(page)
+    page.get_by_role("link", name="Candle Shop").click()
+
+    # Each row's time is its own: no two read the same.
+    cells = page.locator("tr[data-backup] td:first-child time").all_inner_texts()
+    assert len(cells) == 3 and len(set(cells)) == 3 and name in cells
+    # Named the same way next to "Back up now", on the confirmation, restore and delete pages.
+    expect(page.locator("[data-evicts]")).to_contain_text(f"on-demand backup of {name}.")
+    page.get_by_role("button", name="Back up now").click()
+    expect(page.locator("[data-evicted]")).to_have_text(f"on-demand backup of {name}")
+    row = page.locator("tr.evicted")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text(name)
+    page.goto(f"/sites/{site.pk}/backups/{oldest.wix_id}/delete/")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        f"Delete the on-demand backup of {name}?"
+    )
+    page.goto(f"/sites/{site.pk}/backups/{oldest.wix_id}/restore/")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        f"Restore Candle Shop from the on-demand backup of {name}"
+    )
+    # And in the activity log and the restorations' "From backup", once restored from.
+    page.get_by_label("Type the site's name").fill("Candle Shop")
+    page.get_by_role("button", name="Restore", exact=True).click()
+    page.get_by_role("link", name="← Candle Shop").click()
+    expect(page.locator("table.activity")).to_contain_text(
+        f"Restore all collections from the backup of {name}"
+    )
+    make_restoration(site, oldest)
+    page.reload()
+    expect(page.locator("tr[data-restoration]")).to_contain_text(f"On demand, {name}")

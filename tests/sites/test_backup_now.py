@@ -48,7 +48,7 @@ def test_with_all_slots_used_it_names_the_backup_wix_would_delete_and_sends_noth
     answer = back_up(owner_client, site)
     assert answer.status_code == 200
     assert "All 3 on-demand slots are used" in answer.text
-    when = f"{oldest.requested_at:%-d %b %Y, %H:%M}"
+    when = f"{oldest.requested_at:%-d %b %Y, %H:%M:%S}"  # a backup's name reads to the second
     assert f"<strong data-evicted>on-demand backup of {when}</strong>" in answer.text
     assert f'value="{oldest.wix_id}"' in answer.text
     assert not Operation.objects.exists()

@@ -29,10 +29,11 @@ def test_a_new_owner_is_invited_to_connect_a_site(owner_client):
 
 
 def shown(value: datetime, zone: str) -> str:
-    """How a timestamp is rendered: absolute, in the zone; the browser adds its age (ages.js)."""
+    """How a backup's request time is rendered: absolute, in the zone, to the second (backups of
+    the same minute read apart); the browser adds its age (ages.js)."""
     there = value.astimezone(zoneinfo.ZoneInfo(zone))
     iso = value.isoformat(timespec="milliseconds")
-    return f'<time datetime="{iso}" data-age>{there.day} {there:%b %Y, %H:%M}</time>'
+    return f'<time datetime="{iso}" data-age>{there.day} {there:%b %Y, %H:%M:%S}</time>'
 
 
 def test_each_site_shows_its_newest_ready_backups_of_both_kinds(owner_client, owner, site):

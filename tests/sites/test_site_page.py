@@ -21,10 +21,11 @@ def rows(html: str, marker: str) -> list[str]:
 
 
 def shown(value: datetime, zone: str = settings.TIME_ZONE) -> str:
-    """How a timestamp is rendered: absolute, in the zone; the browser adds its age (ages.js)."""
+    """How a backup's request time is rendered: absolute, in the zone, to the second (backups of
+    the same minute read apart); the browser adds its age (ages.js)."""
     there = value.astimezone(zoneinfo.ZoneInfo(zone))
     iso = value.isoformat(timespec="milliseconds")
-    return f'<time datetime="{iso}" data-age>{there.day} {there:%b %Y, %H:%M}</time>'
+    return f'<time datetime="{iso}" data-age>{there.day} {there:%b %Y, %H:%M:%S}</time>'
 
 
 def test_backups_are_listed_newest_first_with_type_status_size_and_collections(owner_client, site):
