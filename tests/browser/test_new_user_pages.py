@@ -5,6 +5,7 @@ No worker here: sites and their mirror are written to the database as a sync wou
 """
 
 import os
+import re
 import subprocess
 import sys
 import urllib.request
@@ -241,3 +242,29 @@ def test_backups_made_in_the_same_minute_are_named_apart_everywhere(owner, page:
     make_restoration(site, oldest)
     page.reload()
     expect(page.locator("tr[data-restoration]")).to_contain_text(f"On demand, {name}")
+
+
+# --- Point 7: the site page names what the next backup would make Wix delete -------------------
+
+
+def test_with_every_slot_used_back_up_now_says_which_backup_wix_would_delete(owner, page: Page):
+    site = make_site(owner, name="Candle Shop")
+    oldest = make_backup(site, age=timedelta(days=3))
+    make_backup(site, age=timedelta(days=2))
+    make_backup(site, type=Backup.AUTO, age=timedelta(days=4))  # never evicted
+    sign_in(page)
+    page.get_by_role("link", name="Candle Shop").click()
+    button = page.get_by_role("button", name="Back up now")
+    expect(button).not_to_have_attribute("aria-describedby", re.compile("."))
+    expect(page.locator("[data-evicts]")).to_have_count(0)
+
+    make_backup(site, age=timedelta(days=1))  # the third slot: the page is drawn again
+    page.reload()
+    utc = timezone.localtime(oldest.requested_at, UTC)
+    name = f"on-demand backup of {utc.day} {utc:%b %Y, %H:%M:%S}"
+    expect(button).to_have_accessible_description(
+        f"All 3 slots are used: the next backup makes Wix delete the {name}."
+    )
+    note = page.locator(".actions [data-evicts]")
+    expect(note).to_be_visible()
+    assert note.get_attribute("data-evicts") == oldest.wix_id
