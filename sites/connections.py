@@ -14,7 +14,7 @@ from .engine import dispatch
 from .engine.states import version_up
 from .engine.words import owner_message
 from .models import Activity, Site
-from .wix_clients import BaseUrlNotAllowed, allowed_base_urls, client_for
+from .wix_clients import BaseUrlNotAllowed, allowed_base_urls, base_url_label, client_for
 
 
 class ConnectionProblem(Exception):
@@ -39,12 +39,20 @@ def credentials_check(*, site: Site) -> None:
         raise ConnectionProblem("Wix does not know this site id.") from error
     except WixError as error:
         if error.transient:
-            raise ConnectionProblem(
-                "Wix could not be reached to check the key; try again in a minute."
-            ) from error
+            raise ConnectionProblem(_unreachable(site.api_base_url)) from error
         raise ConnectionProblem(owner_message(error)) from error
     except BaseUrlNotAllowed as error:
         raise ConnectionProblem(owner_message(error)) from error
+
+
+def _unreachable(tried: str) -> str:
+    """Which API did not answer, and what else may be chosen: offline, real Wix never answers,
+    and waiting a minute would not help while the emulator is one choice away."""
+    others = [base_url_label(url) for url in allowed_base_urls() if url != tried.rstrip("/")]
+    text = f"Could not reach {base_url_label(tried.rstrip('/'))} to check the key."
+    if others:
+        return f"{text} Under “Wix API” you can also choose {' or '.join(others)}; or try again."
+    return f"{text} Try again in a minute."
 
 
 @sensitive_variables("api_key", "site")

@@ -12,7 +12,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.validators import RegexValidator
 
 from .models import Backup, Operation, Site
-from .wix_clients import allowed_base_urls
+from .wix_clients import allowed_base_urls, base_url_label, default_base_url
 
 # Wix keys are long opaque ASCII strings; anything else (spaces, line breaks, curly quotes from a
 # copy out of a document) would only fail later, in an HTTP header.
@@ -61,14 +61,6 @@ def _uuid_text(value: str, message: str) -> str:
         raise forms.ValidationError(message) from error
 
 
-def base_url_label(url: str) -> str:
-    if url.endswith("/sandbox"):
-        return f"Wix emulator ({url})"
-    if url == "https://www.wixapis.com":
-        return "Wix (www.wixapis.com)"
-    return url
-
-
 def app_connection_available() -> bool:
     return bool(settings.WIX_APP_ID and settings.WIX_APP_SECRET)
 
@@ -95,7 +87,7 @@ class ConnectForm(PlainLabels, forms.Form):
         self.owner = owner
         urls = allowed_base_urls()
         self.fields["api_base_url"].choices = [(url, base_url_label(url)) for url in urls]
-        self.fields["api_base_url"].initial = urls[0] if urls else None
+        self.fields["api_base_url"].initial = default_base_url()
         if not app_connection_available():
             # Without the app's OAuth credentials an instance id cannot work: do not offer it.
             del self.fields["auth"]

@@ -24,6 +24,25 @@ def allowed_base_urls() -> list[str]:
     return [url.rstrip("/") for url in settings.WIX_ALLOWED_BASE_URLS]
 
 
+def base_url_label(url: str) -> str:
+    """An API base URL as people read it (the connect form's choices, its errors)."""
+    if url.endswith("/sandbox"):
+        return f"Wix emulator ({url})"
+    if url == "https://www.wixapis.com":
+        return "Wix (www.wixapis.com)"
+    return url
+
+
+def default_base_url() -> str | None:
+    """The connect form's first choice: the emulator while it runs here (the demo, where real
+    Wix is usually not what the person means, and often unreachable), else the first allowed."""
+    urls = allowed_base_urls()
+    emulator = settings.WIXEMULATOR_BASE_URL.rstrip("/")
+    if settings.WIXEMULATOR_ENABLED and emulator in urls:
+        return emulator
+    return urls[0] if urls else None
+
+
 # A kept connection idle longer than this is dropped before the next call rather than reused: a
 # server may close an idle connection just as a request goes out on it, and for a create that
 # looks like a lost answer (engine/landing.py). Wix's front ends keep idle connections longer.

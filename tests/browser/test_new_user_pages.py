@@ -18,9 +18,10 @@ from django.db import connection
 from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
-from sites.models import Backup, Operation, Profile
+from sites.models import Backup, Operation, Profile, Site
 from tests.factories import make_backup, make_operation, make_restoration, make_site
 from tests.processes import ROOT, free_port, stop_process_group, wait_for
+from wixemulator import services as emu
 
 from .conftest import TIMEOUT_MS
 from .test_owner_flows import sign_in
@@ -268,3 +269,38 @@ def test_with_every_slot_used_back_up_now_says_which_backup_wix_would_delete(own
     note = page.locator(".actions [data-evicts]")
     expect(note).to_be_visible()
     assert note.get_attribute("data-evicts") == oldest.wix_id
+
+
+# --- Point 6: the demo's connect form starts on the emulator; an unreachable API says more -----
+
+
+def test_the_connect_form_defaults_to_the_emulator_and_names_what_could_not_be_reached(
+    owner, page: Page, live_server, settings
+):
+    emulator = live_server.url + "/sandbox"
+    nowhere = f"http://127.0.0.1:{free_port()}"  # an allowed API that never answers
+    settings.WIXEMULATOR_BASE_URL = emulator
+    settings.WIX_ALLOWED_BASE_URLS = ["https://www.wixapis.com", nowhere, emulator]
+    creds = emu.create_site(name="Candle Shop", demo_data=True)
+    sign_in(page)
+    page.get_by_role("link", name="Connect a site").click()
+    api = page.get_by_label("Wix API")
+    expect(api).to_have_value(emulator)
+
+    page.get_by_label("Name").fill("Candle Shop")
+    page.get_by_label("Wix site id").fill(creds.site_id)
+    page.get_by_label("API key").fill(creds.api_key)
+    api.select_option(nowhere)
+    page.get_by_role("button", name="Connect a site").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text(f"Could not reach {nowhere} to check the key.")
+    expect(alert).to_contain_text(
+        f"you can also choose Wix (www.wixapis.com) or Wix emulator ({emulator})"
+    )
+    assert not Site.objects.exists()
+
+    # The choice suggested works.
+    page.get_by_label("Wix API").select_option(emulator)
+    page.get_by_label("API key").fill(creds.api_key)  # never sent back: typed again
+    page.get_by_role("button", name="Connect a site").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Candle Shop")

@@ -65,7 +65,7 @@ def test_connect_refuses_a_base_url_outside_the_allowed_list(emulator_url, setti
 
 def test_connect_says_when_wix_cannot_be_reached(settings, owner, transactional_db):
     settings.WIX_ALLOWED_BASE_URLS = ["http://127.0.0.1:9/sandbox"]
-    with pytest.raises(connections.ConnectionProblem, match="could not be reached"):
+    with pytest.raises(connections.ConnectionProblem, match="Could not reach"):
         connections.site_connect(
             owner=owner,
             name="S",

@@ -89,7 +89,7 @@ def test_unreachable_wix_is_reported(owner_client, wix, store, settings):
     nowhere = f"http://127.0.0.1:{free_port()}/sandbox"
     settings.WIX_ALLOWED_BASE_URLS = [wix, nowhere]
     answer = connect(owner_client, **fields(store, wix, api_base_url=nowhere))
-    assert "Wix could not be reached to check the key" in answer.text
+    assert f"Could not reach Wix emulator ({nowhere}) to check the key" in answer.text
     assert not Site.objects.exists()
 
 
