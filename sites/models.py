@@ -140,8 +140,11 @@ class Backup(models.Model):
 class Restoration(models.Model):
     """A restoration as Wix last listed it. Written only from Wix's answers."""
 
-    PENDING, COMPLETED, FAILED = "PENDING", "COMPLETED", "FAILED"
+    PENDING, IN_PROGRESS, COMPLETED, FAILED = "PENDING", "IN_PROGRESS", "COMPLETED", "FAILED"
     FINAL = (COMPLETED, FAILED)
+    # Not final: asked for (PENDING), then writing the content back (IN_PROGRESS). Everything
+    # that asks "is a restore running in Wix" asks for these.
+    RUNNING = (PENDING, IN_PROGRESS)
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="restorations")
     wix_id = models.CharField(max_length=64)

@@ -72,7 +72,7 @@ class InFlight:
 def in_flight(site: Site) -> InFlight:
     """Read what runs on the site now (two queries)."""
     operations = tuple(site.operations.filter(state__in=Operation.RUNNING).order_by("created_at"))
-    pending = site.restorations.filter(status=Restoration.PENDING)
+    pending = site.restorations.filter(status__in=Restoration.RUNNING)
     return InFlight(
         operations=operations,
         restoring_from=frozenset(pending.values_list("backup_wix_id", flat=True)),

@@ -42,6 +42,8 @@ class BackupType(StrEnum):
 
 class RestorationStatus(StrEnum):
     PENDING = "PENDING"
+    # Wix is writing the content back (after PENDING, before COMPLETED or FAILED).
+    IN_PROGRESS = "IN_PROGRESS"
     COMPLETED = "COMPLETED"
     FAILED = "FAILED"
 

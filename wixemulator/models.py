@@ -270,7 +270,10 @@ class EmuRestoration(models.Model):
         return f"restoration {self.id}"
 
     def status_at(self, now: datetime) -> str:
-        return self.outcome if self.finish_at <= now else "PENDING"
+        """PENDING until Wix starts, IN_PROGRESS while it writes the content back, as Wix's."""
+        if self.finish_at <= now:
+            return self.outcome
+        return "IN_PROGRESS" if self.started_at <= now else "PENDING"
 
 
 class EmuRequestLog(models.Model):

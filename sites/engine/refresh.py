@@ -67,7 +67,7 @@ def _refresh(site_id: Any, full: bool, now: datetime, writes: SiteWrites) -> Non
     want_restorations = (
         full
         or any(op.is_restore for op in running)
-        or site.restorations.filter(status=Restoration.PENDING).exists()
+        or site.restorations.filter(status__in=Restoration.RUNNING).exists()
     )
     try:
         with client_for(site) as client:

@@ -77,13 +77,13 @@ def sweep() -> SweepResult:
     )
     refreshes = claim_sites(due_sites, now)
     # Work nobody here asked for (Wix's AUTO backups, a restore started in Wix's own screen) is
-    # watched too while it is PENDING, so its badge turns final within seconds, not at the next
-    # periodic sync.
+    # watched too while it runs (PENDING, or a restoration IN_PROGRESS), so its badge turns final
+    # within seconds, not at the next periodic sync.
     stale = now - timedelta(seconds=settings.WBM_WATCH_INTERVAL)
     watched = (
         set(
             Site.objects.filter(
-                Q(backups__status=Backup.PENDING) | Q(restorations__status=Restoration.PENDING),
+                Q(backups__status=Backup.PENDING) | Q(restorations__status__in=Restoration.RUNNING),
                 Q(last_synced_at__isnull=True) | Q(last_synced_at__lt=stale),
             )
             .values_list("pk", flat=True)

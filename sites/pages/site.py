@@ -11,7 +11,7 @@ from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
 from .. import cache, rules
-from ..models import Backup, Operation, Site
+from ..models import Backup, Operation, Restoration, Site
 from .live import (
     Announcement,
     Live,
@@ -22,6 +22,9 @@ from .live import (
     site_version_text,
 )
 from .state import STATE_KEPT_SECONDS, site_attention, site_states, state_key
+
+# The watched statuses that keep an open page polling (a backup's, a restoration's).
+_NOT_FINAL = frozenset((Backup.PENDING, *Restoration.RUNNING))
 
 BACKUPS_SHOWN = 25
 RESTORATIONS_SHOWN = 10
@@ -256,7 +259,7 @@ def site_page(*, site: Site, watched: str = "", refresh_since: float | None = No
     waiting = refreshing(site.last_synced_at, refresh_since, now.timestamp())
     states = {f"o.{op.pk}": op.state for op in running} | state.watch
     in_flight = waiting or any(
-        key.startswith("o.") or status == Backup.PENDING for key, status in states.items()
+        key.startswith("o.") or status in _NOT_FINAL for key, status in states.items()
     )
     live = Live(
         site_version_text(site.version, waiting),

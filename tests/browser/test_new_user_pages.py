@@ -23,6 +23,7 @@ from tests.factories import make_backup, make_operation, make_restoration, make_
 from tests.processes import ROOT, free_port, stop_process_group, wait_for
 from wixemulator import services as emu
 
+from ..conftest import ready_backup
 from .conftest import TIMEOUT_MS
 from .test_owner_flows import sign_in
 
@@ -304,3 +305,34 @@ def test_the_connect_form_defaults_to_the_emulator_and_names_what_could_not_be_r
     page.get_by_label("API key").fill(creds.api_key)  # never sent back: typed again
     page.get_by_role("button", name="Connect a site").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Candle Shop")
+
+
+# --- Point 9: a restoration passes through IN_PROGRESS, as Wix's do ----------------------------
+
+
+def test_a_restore_is_seen_pending_then_in_progress_then_completed(connect, owner, page: Page):
+    # An hour-long restore on the emulator: it waits a minute before Wix starts writing, and its
+    # clock is moved on to each next step (no test waits out a real duration).
+    site, creds = connect("Candle Shop", backup=0.5, restore=3600)
+    backup = ready_backup(site, owner)
+    sign_in(page)
+    page.goto(f"/sites/{site.pk}/backups/{backup}/restore/")
+    page.get_by_label("Type the site's name").fill("Candle Shop")
+    page.get_by_role("button", name="Restore", exact=True).click()
+    status = page.locator("[data-restoration-status] .badge")
+    expect(status).to_have_text("PENDING")
+
+    emu.advance_clock(creds.site_id, seconds=120)
+    expect(status).to_have_text("IN_PROGRESS")
+    expect(page.locator("#announcer")).to_contain_text("is IN_PROGRESS.")
+    expect(page.locator("[data-operation-state]")).to_contain_text("Sent to Wix")
+    # Still a restore running: the site's page keeps polling and its backup cannot be deleted.
+    page.get_by_role("link", name="← Candle Shop").click()
+    restoration = page.locator("tr[data-restoration] [data-status]")
+    expect(restoration).to_have_text("IN_PROGRESS")
+    row = page.locator(f'tr[data-backup="{backup}"]')
+    expect(row.get_by_role("button", name="Delete")).to_be_disabled()
+
+    emu.advance_clock(creds.site_id, seconds=3600)
+    expect(restoration).to_have_text("COMPLETED")
+    expect(row.get_by_role("link", name="Delete")).to_be_visible()

@@ -23,7 +23,7 @@ AUTO_KEPT = 4
 AUTO_CATCH_UP = 8
 BACKUP_STATUSES = ("PENDING", "READY", "FAILED", "DELETED", "CANCELED")
 BACKUP_TYPES = ("ON_DEMAND", "AUTO")
-RESTORATION_STATUSES = ("PENDING", "COMPLETED", "FAILED")
+RESTORATION_STATUSES = ("PENDING", "IN_PROGRESS", "COMPLETED", "FAILED")
 
 
 # --- Time: derived state and the catch-up every request does first --------------------------
@@ -39,7 +39,12 @@ def backup_status_expr(now: datetime) -> Case:
 
 
 def restoration_status_expr(now: datetime) -> Case:
-    return Case(When(finish_at__lte=now, then=F("outcome")), default=Value("PENDING"))
+    """As EmuRestoration.status_at, in SQL."""
+    return Case(
+        When(finish_at__lte=now, then=F("outcome")),
+        When(started_at__lte=now, then=Value("IN_PROGRESS")),
+        default=Value("PENDING"),
+    )
 
 
 def settle(site: EmuSite, now: datetime) -> None:
@@ -200,7 +205,9 @@ def restore(
         site=site,
         backup=backup,
         requested_at=now,
-        started_at=now + min(duration / 4, timedelta(milliseconds=500)),
+        # Waits a quarter of its time (at most a minute) before Wix starts writing: PENDING, then
+        # IN_PROGRESS, each long enough to be seen on a long restore.
+        started_at=now + min(duration / 4, timedelta(minutes=1)),
         finish_at=now + duration,
         outcome=EmuRestoration.FAILED if _ends_failed(site) else EmuRestoration.COMPLETED,
         restoration_collections=collections,
