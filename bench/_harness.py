@@ -222,11 +222,14 @@ def connect_emulated(
     restore_seconds: float | None = None,
     delete_seconds: float | None = None,
     sync_in: float = 3600.0,
+    snapshot_with_backup: bool = False,
 ) -> tuple[Any, Any]:
     """A fresh emulated site and the product's Site for it, as if connected and synced just now.
 
     Written directly (no live check, no first full sync), so the emulator's request log holds
-    only what the benchmark itself causes; the periodic sync is `sync_in` seconds away.
+    only what the benchmark itself causes; the periodic sync is `sync_in` seconds away. Back up
+    now takes no snapshot unless asked: the backup benchmarks measure the Wix backup engine, and
+    snapshots have their own (bench/snapshot.py).
     """
     from datetime import timedelta
 
@@ -253,5 +256,6 @@ def connect_emulated(
         api_base_url=stack.emulator_url,
         last_synced_at=now,
         next_sync_at=now + timedelta(seconds=sync_in),
+        snapshot_with_backup=snapshot_with_backup,
     )
     return site, creds

@@ -64,6 +64,8 @@ def make_sites(stack: h.Stack, owner: Any, count: int, backup_seconds: float) ->
                     secret_hint=key.key[-4:],
                     api_base_url=stack.emulator_url,
                     last_synced_at=now,
+                    # The Wix backup engine is measured here; snapshots in bench/snapshot.py.
+                    snapshot_with_backup=False,
                     # Periodic syncs spread over the interval, as after each site's first sync.
                     next_sync_at=now + timedelta(seconds=random.uniform(0, sync)),
                 )
