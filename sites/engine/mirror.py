@@ -17,8 +17,10 @@ from wixapi import Backup as WixBackup
 from wixapi import Restoration as WixRestoration
 from wixapi import WixProtocolError
 
-from ..models import Backup, Restoration, Site
+from .. import rules
+from ..models import Activity, Backup, Operation, Restoration, Site
 from .states import site_touch
+from .words import AUTO_BACKUP_ARRIVED, DELETED_IN_WIX, EVICTED, wix_deleted_words
 
 # What our URLs and columns accept as a Wix id (Wix's are GUIDs). An id outside it, from a broken
 # or hostile Wix, would break the pages that link to it (or overflow the column): such an answer
@@ -162,15 +164,85 @@ def _write_backups(
         and old["status"] != Backup.DELETED
         and not (listed_at is not None and old["seen_at"] >= listed_at)
     ]
+    # What Wix did on its own, for the activity log: worked out from the rows read above (a
+    # poll that changes nothing costs nothing more). Not on a site's first sync, whose every
+    # backup is new to us.
+    events = _wix_events(site, before, rows, gone) if site.last_synced_at is not None else []
     # A transaction only when there are two writes to keep together (most polls have none).
-    with transaction.atomic() if write and gone else nullcontext():
+    with transaction.atomic() if (write and gone) or events else nullcontext():
         _write(Backup, write, BACKUP_STORED)
         if gone:
             deleted = site.backups.filter(wix_id__in=gone).exclude(status=Backup.DELETED)
             if listed_at is not None:
                 deleted = deleted.exclude(seen_at__gte=listed_at)  # as above, in the database
             changed |= bool(deleted.update(status=Backup.DELETED, deleted_at=now, seen_at=now))
+        if events:
+            Activity.objects.bulk_create(events)
+            changed = True
     return changed
+
+
+def _wix_events(
+    site: Site, before: dict[str, dict[str, Any]], rows: list[Backup], gone: list[str]
+) -> list[Activity]:
+    """The activity entries of what Wix did by itself since the last list: its automatic backups
+    arriving, and backups deleted that no one asked us to delete (evicted by a new on-demand
+    backup when every slot was used, or deleted in Wix's own screens)."""
+    new = [row for row in rows if row.wix_id not in before]
+    deleted = [
+        row.wix_id
+        for row in rows
+        if row.status == Backup.DELETED
+        and before.get(row.wix_id, {}).get("status", "") not in ("", Backup.DELETED)
+    ] + gone
+    events = [
+        Activity(
+            site=site,
+            outcome=Activity.INFO,
+            message=AUTO_BACKUP_ARRIVED,
+            backup_at=row.requested_at,
+        )
+        for row in new
+        if row.type == Backup.AUTO
+    ]
+    if not deleted:
+        return events
+    # Deletions asked for here are logged by their operation.
+    ours = set(
+        Operation.objects.filter(
+            site=site, kind=Operation.Kind.DELETE_BACKUP, backup_wix_id__in=deleted
+        ).values_list("backup_wix_id", flat=True)
+    )
+    # The on-demand backups holding a slot before this list, and any it shows for the first
+    # time: more than Wix keeps means the oldest were deleted to make room.
+    holding = sorted(
+        [
+            (old["requested_at"], wix_id, old["type"])
+            for wix_id, old in before.items()
+            if old["type"] == Backup.ON_DEMAND and old["status"] in (Backup.PENDING, Backup.READY)
+        ]
+        + [
+            (row.requested_at, row.wix_id, row.type)
+            for row in new
+            if row.type == Backup.ON_DEMAND and row.status in (Backup.PENDING, Backup.READY)
+        ]
+    )
+    excess = len(holding) - rules.slot_count()
+    evicted = {wix_id for _, wix_id, _ in holding[: max(excess, 0)]}
+    for wix_id in deleted:
+        if wix_id in ours or wix_id not in before:
+            continue
+        old = before[wix_id]
+        events.append(
+            Activity(
+                site=site,
+                outcome=Activity.INFO,
+                message=wix_deleted_words(old["type"]),
+                backup_at=old["requested_at"],
+                detail=EVICTED if wix_id in evicted else DELETED_IN_WIX,
+            )
+        )
+    return events
 
 
 def mirror_backups(

@@ -99,6 +99,18 @@ def operation_words(
     return "Delete the backup"
 
 
+# What Wix did on its own, for the activity trail (engine/mirror.py); each entry's backup time is
+# kept beside it (`backup_at`), as for the operations.
+AUTO_BACKUP_ARRIVED = "Wix made its weekly automatic backup"
+EVICTED = "to make room for a new one: all on-demand slots were used"
+DELETED_IN_WIX = "not from here (in Wix's own screens, or by another app)"
+
+
+def wix_deleted_words(backup_type: str) -> str:
+    kind = "automatic" if backup_type == "AUTO" else "on-demand"
+    return f"Wix deleted the {kind} backup"
+
+
 def snapshot_message(error: Exception) -> str:
     """A failure of a snapshot's work in words a site owner understands (never a secret)."""
     if isinstance(error, StorageError):

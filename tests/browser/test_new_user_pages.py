@@ -10,7 +10,7 @@ import subprocess
 import sys
 import urllib.request
 from collections.abc import Iterator
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -21,6 +21,7 @@ from playwright.sync_api import Browser, Page, expect
 from sites.models import Backup, Operation, Profile, Site
 from tests.factories import make_backup, make_operation, make_restoration, make_site
 from tests.processes import ROOT, free_port, stop_process_group, wait_for
+from wixapi import ApiKeyAuth, WixBackupsClient
 from wixemulator import services as emu
 
 from ..conftest import ready_backup
@@ -336,3 +337,53 @@ def test_a_restore_is_seen_pending_then_in_progress_then_completed(connect, owne
     emu.advance_clock(creds.site_id, seconds=3600)
     expect(restoration).to_have_text("COMPLETED")
     expect(row.get_by_role("link", name="Delete")).to_be_visible()
+
+
+# --- Point 3: what Wix does by itself is in the activity log -----------------------------------
+
+
+def _in_utc(value: datetime) -> str:
+    """A backup's time as the pages name it, in the installation's zone (UTC here)."""
+    at = timezone.localtime(value, UTC)
+    return f"{at.day} {at:%b %Y, %H:%M:%S}"
+
+
+def _backup_name(backup: Backup) -> str:
+    return f"on-demand backup of {_in_utc(backup.requested_at)}"
+
+
+def test_wix_evicting_deleting_and_backing_up_by_itself_is_in_the_activity_log(
+    workers, connect, owner, page: Page
+):
+    site, creds = connect("Candle Shop", backup=0.5, delete=0.5)
+    made = [ready_backup(site, owner) for _ in range(3)]
+    oldest, second = (Backup.objects.get(site=site, wix_id=wix_id) for wix_id in made[:2])
+    sign_in(page)
+    page.get_by_role("link", name="Candle Shop").click()
+    page.get_by_role("button", name="Back up now").click()
+    page.get_by_role("button", name="Back up now").click()  # confirmed: Wix evicts the oldest
+    expect(page.locator(f'tr[data-backup="{oldest.wix_id}"] [data-status]')).to_have_text("DELETED")
+    log = page.locator("table.activity")
+    expect(log).to_contain_text(
+        f"Wix deleted the {_backup_name(oldest)}: to make room for a new one: all on-demand "
+        "slots were used"
+    )
+
+    # In Wix's own screens (another client of Wix's API): a backup deleted, and Wix's weekly
+    # backup taken. The next refresh (the page, opened after a while) finds both.
+    with WixBackupsClient(workers.base_url, ApiKeyAuth(creds.api_key, creds.site_id)) as wix:
+        wix.delete_backup(second.wix_id)
+    emu.advance_clock(creds.site_id, seconds=5)  # the deletion is done
+    auto = emu.take_auto_backup(creds.site_id)
+    Site.objects.filter(pk=site.pk).update(last_synced_at=timezone.now() - timedelta(minutes=5))
+    page.reload()
+    expect(page.locator(f'tr[data-backup="{second.wix_id}"] [data-status]')).to_have_text("DELETED")
+    expect(log).to_contain_text(
+        f"Wix deleted the {_backup_name(second)}: not from here (in Wix's own screens, or by "
+        "another app)"
+    )
+    expect(log).to_contain_text(
+        f"Wix made its weekly automatic backup of {_in_utc(auto.requested_at)}"
+    )
+    # Each said once, by nobody here.
+    assert log.get_by_text("Wix deleted the").count() == 2

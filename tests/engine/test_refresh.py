@@ -76,4 +76,5 @@ def test_a_refresh_that_only_confirms_the_mirror_rewrites_none_of_it(store, owne
     with CaptureQueriesContext(connection) as queries:
         engine.site_refresh(site_id=site.pk, full=True)
     upserts = [q["sql"] for q in queries if q["sql"].startswith("INSERT")]
-    assert len(upserts) == 1 and '"sites_backup"' in upserts[0]  # the new one only
+    assert len(upserts) == 2 and '"sites_backup"' in upserts[0]  # the new one only,
+    assert '"sites_activity"' in upserts[1]  # and its arrival in the activity log
