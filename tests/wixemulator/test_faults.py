@@ -37,6 +37,22 @@ def test_count_limits_faults_to_the_next_requests(wix):
     assert codes[2:] == [200, 200]
 
 
+def test_concurrent_requests_never_spend_more_faults_than_the_count(wix):
+    from concurrent.futures import ThreadPoolExecutor
+
+    emu.set_faults(wix.creds.site_id, error_rate=1.0, count=3)
+
+    def one(_: int) -> int:
+        # A session per thread: requests' sessions are not shared between threads.
+        with requests.Session() as session:
+            answer = session.get(wix.base + BACKUPS, headers=wix.headers(), timeout=10)
+            return answer.status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        codes = list(pool.map(one, range(16)))
+    assert sum(code >= 500 for code in codes) == 3, codes
+
+
 def test_delay_faults_answer_late_but_answer(wix):
     emu.set_faults(wix.creds.site_id, delay_rate=1.0, delay_seconds=0.5)
     started = time.monotonic()

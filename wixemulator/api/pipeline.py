@@ -17,6 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -114,9 +115,11 @@ def draw_fault(site: EmuSite) -> str | None:
     if site.fault_count == 0 or not any(share for _, share in shares):
         return None
     if site.fault_count is not None:
-        # Compare-and-swap, so concurrent requests never spend more than `count` faults.
+        # Decremented in the database, so concurrent requests never spend more than `count`
+        # faults (writing `site.fault_count - 1` let two requests that read the same count both
+        # spend one).
         spent = EmuSite.objects.filter(pk=site.pk, fault_count__gt=0).update(
-            fault_count=site.fault_count - 1
+            fault_count=F("fault_count") - 1
         )
         if not spent:
             return None
