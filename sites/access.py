@@ -11,7 +11,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import F, QuerySet
 from django.http import Http404
 
-from .models import Backup, Operation, Site
+from .models import Backup, Operation, Site, Snapshot
 
 Person = AbstractBaseUser | AnonymousUser
 
@@ -59,3 +59,16 @@ def operation_of(site: Site, operation_id: Any) -> Operation:
         raise Http404
     operation.site = site  # already read, and before the operation (as the page's version wants)
     return operation
+
+
+def snapshot_of(site: Site, snapshot_id: Any) -> Snapshot:
+    """One of this site's snapshots, or 404 (another site's, or owner's, or no such id)."""
+    snapshot = (
+        Snapshot.objects.select_related("backup", "verify_operation")
+        .filter(site=site, pk=snapshot_id)
+        .first()
+    )
+    if snapshot is None:
+        raise Http404
+    snapshot.site = site  # already read (the views and the engine name it)
+    return snapshot

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from . import views
+from . import snapshot_views, views
 
 
 class WixIdConverter:
@@ -48,5 +48,37 @@ urlpatterns = [
         "sites/<uuid:site_id>/operations/<uuid:operation_id>/live/",
         views.operation_live,
         name="operation_live",
+    ),
+    path("sites/<uuid:site_id>/snapshots/", snapshot_views.snapshot_take, name="snapshot_take"),
+    path(
+        "sites/<uuid:site_id>/snapshots/settings/",
+        snapshot_views.snapshot_settings,
+        name="snapshot_settings",
+    ),
+    path(
+        "sites/<uuid:site_id>/snapshots/<uuid:snapshot_id>/pin/",
+        snapshot_views.snapshot_pin,
+        name="snapshot_pin",
+    ),
+    path(
+        "sites/<uuid:site_id>/snapshots/<uuid:snapshot_id>/verify/",
+        snapshot_views.snapshot_verify,
+        name="snapshot_verify",
+    ),
+    path(
+        "sites/<uuid:site_id>/snapshots/<uuid:snapshot_id>/delete/",
+        snapshot_views.snapshot_delete,
+        name="snapshot_delete",
+    ),
+    path(
+        "sites/<uuid:site_id>/snapshots/<uuid:snapshot_id>/download/",
+        snapshot_views.snapshot_download,
+        name="snapshot_download",
+    ),
+    # A collection id may hold "/" (Stores/Products): the rest of the path is the id.
+    path(
+        "sites/<uuid:site_id>/snapshots/<uuid:snapshot_id>/csv/<path:collection_id>",
+        snapshot_views.snapshot_csv,
+        name="snapshot_csv",
     ),
 ]

@@ -21,6 +21,7 @@ from .live import (
     refreshing,
     site_version_text,
 )
+from .snapshots import SnapshotSection, snapshot_section
 from .state import STATE_KEPT_SECONDS, site_attention, site_states, state_key
 
 # The watched statuses that keep an open page polling (a backup's, a restoration's).
@@ -107,6 +108,11 @@ class SitePage:
     @cached_property
     def tables(self) -> SiteTables:
         return site_tables(rows=self.rows, work=self.work)
+
+    @cached_property
+    def snapshots(self) -> SnapshotSection:
+        """Read only when drawn (one query): a poll answered 204 never reads them."""
+        return snapshot_section(self.site)
 
 
 class BackupView(NamedTuple):

@@ -25,11 +25,14 @@ PINNED = {
     "dashboard, first view after every site changed": 7,
     # The site's state and its tables' rows are read once per version of the site and kept (data
     # that does not depend on who looks: pages/state.py, pages/site.py); what each row offers is
-    # decided and drawn at every view, since it may differ per person (no HTML is kept) ...
-    "site page": 2,
+    # decided and drawn at every view, since it may differ per person (no HTML is kept); and
+    # the snapshots section's one query (pages/snapshots.py: the newest rows with their backup,
+    # their verify and the count of the rest, in one query; not kept, as a running snapshot
+    # moves the version with every page it reads) ...
+    "site page": 3,
     # ... the state's queries once per version (Wix's pending restorations: one query for their
     # count and their rows; a restoration's backup read with it).
-    "site page, first view after a change": 10,
+    "site page, first view after a change": 11,
     # A poll that finds nothing new: the page's version, and nothing else (bench/live_poll.py).
     "dashboard, live fragment, nothing changed": 2,
     "site page, live fragment, nothing changed": 2,

@@ -20,7 +20,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.resolvers import RegexPattern, RoutePattern
 
-from sites.models import Backup, Operation, Site
+from sites.models import Backup, Operation, Site, Snapshot
 from tests.factories import make_backup, make_operation, make_site
 from wixemulator import services as emu
 from wixemulator.models import EmuBackup, EmuItem, EmuRestoration
@@ -98,6 +98,7 @@ class Victim:
     emu_site_id: str
     emu_backup_id: str
     api_key: str
+    snapshot: Snapshot
 
 
 # Which of the victim's objects each URL parameter names. Below /sandbox/ the emulator's own
@@ -106,6 +107,8 @@ VALUES: dict[str, Callable[[Victim], Any]] = {
     "site_id": lambda v: v.site.pk,
     "backup_id": lambda v: v.backup.wix_id,
     "operation_id": lambda v: v.operation.pk,
+    "snapshot_id": lambda v: v.snapshot.pk,
+    "collection_id": lambda v: "Products",  # a collection of the victim's snapshot
     "object_id": lambda v: v.site.pk,
     "id": lambda v: v.site.owner_id,  # the admin's user password page
     "content_type_id": lambda v: 1,
@@ -145,8 +148,21 @@ def victim(db, django_user_model) -> Victim:
         emu_backup = emu.create_backup(store, store.now())
     site = make_site(other, name="Victim Shop")
     backup = make_backup(site)
+    # Complete (so every snapshot action would act on it), and unpinned (so a delete would).
+    snapshot = Snapshot.objects.create(
+        site=site,
+        storage_id=uuid.uuid4().hex,
+        state=Snapshot.State.COMPLETE,
+        collections=[{"id": "Products", "status": "complete", "items": 1}],
+    )
     return Victim(
-        site, backup, make_operation(site), creds.site_id, str(emu_backup.id), creds.api_key
+        site,
+        backup,
+        make_operation(site),
+        creds.site_id,
+        str(emu_backup.id),
+        creds.api_key,
+        snapshot,
     )
 
 
@@ -164,6 +180,7 @@ def _snapshot(victim: Victim) -> tuple:
         site,
         list(Backup.objects.filter(site=victim.site.pk).values()),
         list(Operation.objects.filter(site=victim.site.pk).values_list("pk", "state")),
+        list(Snapshot.objects.filter(site=victim.site.pk).values()),
         list(EmuBackup.objects.filter(site=victim.emu_site_id).values("pk", "deleted_at")),
         EmuRestoration.objects.filter(site=victim.emu_site_id).count(),
         sorted(
@@ -177,6 +194,13 @@ def _form_data(victim: Victim) -> dict[str, Any]:
     # What an attacker would post to make the view act: the confirmations the forms ask for.
     return {
         "confirm_name": victim.site.name,
+        "confirm": str(victim.snapshot.pk),
+        "pinned": "1",
+        "keep_last": "1",
+        "daily": "0",
+        "weekly": "0",
+        "monthly": "0",
+        "confirmed": "True",
         "collections": ["Products"],
         "field": "stock",
         "value": "0",
@@ -191,6 +215,9 @@ def test_the_generated_list_covers_the_urls_that_name_sites_backups_and_operatio
         "/sites/{site_id}/",
         "/sites/{site_id}/backups/{backup_id}/restore/",
         "/sites/{site_id}/operations/{operation_id}/live/",
+        "/sites/{site_id}/snapshots/{snapshot_id}/download/",
+        "/sites/{site_id}/snapshots/{snapshot_id}/csv/{collection_id}",
+        "/sites/{site_id}/snapshots/settings/",
         "/sandbox/sites/{site_id}/collections/{collection_id}/bulk/",
         "/sandbox/wix-data/v2/backups/{backup_id}",
         "/admin/sites/site/{object_id}/change/",

@@ -1,0 +1,109 @@
+"""The snapshots section of a site's page, and its snapshot settings page (docs/snapshots.md).
+
+Read in one query whatever the number of snapshots: the newest SNAPSHOTS_SHOWN rows, with the
+Wix backup each goes with, its verify's state and the count of all of them (a window over the
+same query). What each row offers is decided here from `rules.snapshot_actions`, so the page
+and the views refuse for the same reasons.
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Window
+
+from .. import rules
+from ..models import Operation, Site, Snapshot
+
+SNAPSHOTS_SHOWN = 10
+
+
+@dataclass(frozen=True)
+class SnapshotRow:
+    snapshot: Snapshot
+    actions: rules.SnapshotActions
+
+    @property
+    def running(self) -> bool:
+        return self.snapshot.state == Snapshot.State.RUNNING
+
+    @property
+    def verifying(self) -> bool:
+        op = self.snapshot.verify_operation
+        return op is not None and op.state in Operation.RUNNING
+
+    @property
+    def progress(self) -> str:
+        """While it runs: "Products: 12,000 of 40,000 items" (the page read last)."""
+        s = self.snapshot
+        if not s.progress_collection:
+            return "Starting…"
+        total = f" of {s.progress_total:,}" if s.progress_total is not None else ""
+        return f"{s.progress_collection}: {s.progress_items:,}{total} items"
+
+    @property
+    def collections_progress(self) -> str:
+        s = self.snapshot
+        if s.collections_total is None:
+            return ""
+        return f"{s.collections_done} of {s.collections_total} collections done"
+
+    @property
+    def holds(self) -> str:
+        """Once complete: "436 items in 3 collections"."""
+        s = self.snapshot
+        items, collections = s.item_count or 0, s.collection_count or 0
+        return (
+            f"{items:,} item{'s' if items != 1 else ''} in "
+            f"{collections:,} collection{'s' if collections != 1 else ''}"
+        )
+
+    @property
+    def csv_collections(self) -> list[str]:
+        """The collections whose CSV can be downloaded alone (a complete snapshot's)."""
+        if self.actions.download_refusal:
+            return []
+        return [c["id"] for c in self.snapshot.collections if c.get("id")]
+
+
+@dataclass(frozen=True)
+class SnapshotSection:
+    rows: list[SnapshotRow]
+    total: int
+    with_backup: bool
+    retention: rules.RetentionRules
+
+    @property
+    def more(self) -> int:
+        """How many older snapshots the section does not list."""
+        return max(self.total - len(self.rows), 0)
+
+    @property
+    def in_flight(self) -> bool:
+        """A snapshot or a verify runs: the page keeps polling to show its progress."""
+        return any(row.running or row.verifying for row in self.rows)
+
+
+def snapshot_rows(site: Site, limit: int = SNAPSHOTS_SHOWN) -> tuple[list[SnapshotRow], int]:
+    """The site's newest snapshots (newest first) and how many it has, in one query."""
+    found = list(
+        site.snapshots.select_related("backup", "verify_operation")
+        .annotate(total=Window(expression=Count("id")))
+        .order_by("-started_at", "-id")[:limit]
+    )
+    total = found[0].total if found else 0
+    rows = []
+    for snapshot in found:
+        op = snapshot.verify_operation
+        verifying = op is not None and op.state in Operation.RUNNING
+        rows.append(SnapshotRow(snapshot, rules.snapshot_actions(snapshot, verifying=verifying)))
+    return rows, total
+
+
+def snapshot_section(site: Site) -> SnapshotSection:
+    """What the site's page shows of its snapshots."""
+    rows, total = snapshot_rows(site)
+    return SnapshotSection(
+        rows=rows,
+        total=total,
+        with_backup=site.snapshot_with_backup,
+        retention=rules.retention_rules(site),
+    )
