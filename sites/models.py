@@ -346,10 +346,27 @@ class Snapshot(models.Model):
 
 
 class Activity(models.Model):
-    """The audit trail a site owner reads: who did what to which site and backup, with outcome."""
+    """The audit trail a site owner reads: who did what to which site and backup, with outcome.
+
+    One entry per action: a request's entry is written REQUESTED and its outcome is written into
+    the same entry when the operation ends (engine/states.py `finish`).
+    """
 
     REQUESTED, SUCCEEDED, FAILED, INFO = "requested", "succeeded", "failed", "info"
     OUTCOMES = [(REQUESTED, "Requested"), (SUCCEEDED, "Succeeded"), (FAILED, "Failed"), (INFO, "")]
+    # What an entry is about, for the log's filter.
+    BACKUP, RESTORE, DELETE, SNAPSHOT, WIX, SITE = (
+        "backup", "restore", "delete", "snapshot", "wix", "site",
+    )  # fmt: skip
+    KINDS = [
+        (BACKUP, "Backups"), (RESTORE, "Restores"), (DELETE, "Deletions"),
+        (SNAPSHOT, "Snapshots"), (WIX, "What Wix did by itself"),
+        (SITE, "The site's connection and settings"),
+    ]  # fmt: skip
+    _KIND_OF_OPERATION = {
+        "create_backup": BACKUP, "restore": RESTORE, "restore_partial": RESTORE,
+        "delete_backup": DELETE, "snapshot": SNAPSHOT, "verify_snapshot": SNAPSHOT,
+    }  # fmt: skip
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="activities")
     actor = models.ForeignKey(
@@ -366,15 +383,30 @@ class Activity(models.Model):
     backup_at = models.DateTimeField(null=True, blank=True)
     # Why it failed, in plain words (follows the message after a colon).
     detail = models.TextField(blank=True)
+    kind = models.CharField(max_length=10, choices=KINDS, default=SITE)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["site", "-created_at"], name="activity_site_created")]
+        indexes = [
+            models.Index(fields=["site", "-created_at"], name="activity_site_created"),
+            models.Index(fields=["site", "kind", "-created_at"], name="activity_site_kind"),
+        ]
         verbose_name_plural = "activities"
 
     def __str__(self) -> str:
         when = f" of {self.backup_at:%Y-%m-%d %H:%M} UTC" if self.backup_at else ""
         return self.message + when + (f": {self.detail}" if self.detail else "")
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # An entry about an operation is of that operation's kind, whoever writes it.
+        if self.operation_id is not None and self._state.adding:
+            self.kind = self.kind_of(self.operation.kind)
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def kind_of(cls, operation_kind: str) -> str:
+        """The log's kind of an entry about an operation of this kind."""
+        return cls._KIND_OF_OPERATION.get(operation_kind, cls.SITE)
 
 
 class Profile(models.Model):

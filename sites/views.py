@@ -220,6 +220,24 @@ def site_live(request: HttpRequest, site_id: Any) -> HttpResponse:
     return _live(request, "sites/_site_live.html", {"page": page, "site": site})
 
 
+@login_required
+@require_GET
+def site_activity(request: HttpRequest, site_id: Any) -> HttpResponse:
+    """The whole log, a page at a time, optionally of one kind (?kind=, ?page=)."""
+    site = _site_for(request, site_id)
+    try:
+        number = int(request.GET.get("page") or 1)
+    except ValueError:
+        number = 1  # a page number that is not one: the newest page
+    try:
+        page = pages.activity_page(site=site, kind=request.GET.get("kind", ""), number=number)
+    except pages.UnknownKind as problem:
+        page, status = pages.activity_page(site=site), 400
+        context = {"page": page, "site": site, "problem": str(problem)}
+        return _render(request, "sites/activity.html", context, status=status)
+    return _render(request, "sites/activity.html", {"page": page, "site": site})
+
+
 # --- Operations: back up, restore, delete ------------------------------------------------------
 
 

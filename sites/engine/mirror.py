@@ -199,6 +199,7 @@ def _wix_events(
         Activity(
             site=site,
             outcome=Activity.INFO,
+            kind=Activity.WIX,
             message=AUTO_BACKUP_ARRIVED,
             backup_at=row.requested_at,
         )
@@ -237,6 +238,7 @@ def _wix_events(
             Activity(
                 site=site,
                 outcome=Activity.INFO,
+                kind=Activity.WIX,
                 message=wix_deleted_words(old["type"]),
                 backup_at=old["requested_at"],
                 detail=EVICTED if wix_id in evicted else DELETED_IN_WIX,

@@ -65,6 +65,7 @@ def operation_request(
             actor=user,
             outcome=Activity.FAILED,
             message=f"{refused.words} (refused)",
+            kind=Activity.kind_of(kind),
             backup_at=refused.backup_at,
             detail=str(refused),
         )

@@ -127,17 +127,24 @@ def finish(operation: Operation, *, state: str, error: str = "", from_state: str
             and site.snapshot_with_backup
         ):
             _link_snapshots(operation)
-        Activity.objects.create(
-            site=site,
-            actor_id=operation.requested_by_id,
-            operation=operation,
-            outcome=Activity.SUCCEEDED if state == Operation.State.SUCCEEDED else Activity.FAILED,
-            message=operation_words(
+        outcome = {
+            "outcome": Activity.SUCCEEDED
+            if state == Operation.State.SUCCEEDED
+            else Activity.FAILED,
+            "message": operation_words(
                 operation.kind, operation.collections, backup.collections if backup else None
             ),
-            backup_at=backup.requested_at if backup else None,
-            detail=error,
-        )
+            "detail": error,
+        }
+        if backup is not None:
+            outcome["backup_at"] = backup.requested_at
+        # One entry per action: the request's entry now says how it went (one UPDATE); only an
+        # operation recorded without one gets an entry of its own.
+        requested = Activity.objects.filter(operation=operation, outcome=Activity.REQUESTED)
+        if not requested.update(**outcome):
+            Activity.objects.create(
+                site=site, actor_id=operation.requested_by_id, operation=operation, **outcome
+            )
         site_touch(site.pk)
         logger.info("operation %s (%s) of site %s %s", operation.pk, operation.kind, site.pk, state)
     return bool(done)

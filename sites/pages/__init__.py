@@ -5,6 +5,7 @@ endpoints poll every 2 seconds, so each page costs a fixed handful of queries wh
 of rows.
 """
 
+from .activity import ActivityPage, UnknownKind, activity_page
 from .dashboard import Dashboard, dashboard
 from .live import dashboard_version, operation_version, site_version
 from .operation import OperationPage, operation_page
@@ -12,10 +13,13 @@ from .site import SitePage, site_page
 from .state import SiteState, site_state, site_states
 
 __all__ = [
+    "ActivityPage",
     "Dashboard",
     "OperationPage",
     "SitePage",
     "SiteState",
+    "UnknownKind",
+    "activity_page",
     "dashboard",
     "dashboard_version",
     "operation_page",

@@ -11,7 +11,7 @@ from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
 from .. import cache, rules
-from ..models import Backup, Operation, Restoration, Site
+from ..models import Activity, Backup, Operation, Restoration, Site
 from .live import (
     Announcement,
     Live,
@@ -91,6 +91,11 @@ class SitePage:
     @property
     def slots(self) -> int:
         return rules.slot_count()
+
+    @property
+    def activity_kinds(self) -> list[tuple[str, str]]:
+        """The activity log's filter (the whole log is the activity page's)."""
+        return Activity.KINDS
 
     # The rows as fetched from the cache with the state (None: not kept, or not asked).
     kept_rows: object = None

@@ -18,7 +18,7 @@ from django.db import connection
 from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
-from sites.models import Backup, Operation, Profile, Site
+from sites.models import Activity, Backup, Operation, Profile, Site
 from tests.factories import make_backup, make_operation, make_restoration, make_site
 from tests.processes import ROOT, free_port, stop_process_group, wait_for
 from wixapi import ApiKeyAuth, WixBackupsClient
@@ -387,3 +387,66 @@ def test_wix_evicting_deleting_and_backing_up_by_itself_is_in_the_activity_log(
     )
     # Each said once, by nobody here.
     assert log.get_by_text("Wix deleted the").count() == 2
+
+
+# --- Point 4: one entry per action, updated in place; the whole log, by kind ------------------
+
+
+def test_an_action_is_one_entry_whose_outcome_changes_in_place(connect, owner, page: Page):
+    connect("Candle Shop", backup=2)
+    sign_in(page)
+    page.get_by_role("link", name="Candle Shop").click()
+    page.get_by_role("button", name="Back up now").click()
+    entry = page.locator("table.activity tr", has_text="Back up now")
+    expect(entry).to_have_count(1)
+    expect(entry.locator(".outcome")).to_have_text("Requested")
+    page.evaluate("window.sameDocument = true")  # gone if the page were reloaded
+    expect(entry.locator(".outcome")).to_have_text("Succeeded")
+    expect(entry).to_have_count(1)
+    assert page.evaluate("window.sameDocument") is True
+
+
+def test_the_whole_log_is_paged_and_filtered_by_kind(owner, page: Page):
+    site = make_site(owner, name="Candle Shop")
+    backup = make_backup(site)
+    start = timezone.now() - timedelta(days=2)
+    Activity.objects.bulk_create(
+        [
+            Activity(
+                site=site,
+                actor=owner,
+                created_at=start + timedelta(minutes=n),
+                outcome=Activity.SUCCEEDED,
+                message="Back up now" if n % 2 else "Delete the backup",
+                kind=Activity.BACKUP if n % 2 else Activity.DELETE,
+                backup_at=None if n % 2 else backup.requested_at,
+            )
+            for n in range(70)
+        ]
+    )
+    sign_in(page)
+    page.get_by_role("link", name="Candle Shop").click()
+    rows = page.locator("table.activity tbody tr")
+    expect(rows).to_have_count(20)  # the site's page: the newest
+
+    page.get_by_role("link", name="All activity, older entries included").click()
+    expect(rows).to_have_count(50)
+    page.get_by_role("link", name="Older →").click()
+    expect(rows).to_have_count(20)
+    expect(page.get_by_role("link", name="Older →")).to_have_count(0)
+    page.get_by_role("link", name="← Newer").click()
+    expect(rows).to_have_count(50)
+
+    page.get_by_label("Show").select_option(label="Deletions")
+    page.get_by_role("button", name="Filter").click()
+    expect(rows).to_have_count(35)
+    assert all(
+        text.startswith("Delete the backup")
+        for text in rows.locator("td:nth-child(3)").all_inner_texts()
+    )
+    expect(page.get_by_label("Show")).to_have_value(Activity.DELETE)
+
+    # A kind the log does not have: said plainly, with the whole log.
+    answer = page.goto(f"/sites/{site.pk}/activity/?kind=nonsense")
+    assert answer is not None and answer.status == 400
+    expect(page.get_by_role("alert")).to_contain_text("has no kind “nonsense”")
