@@ -76,11 +76,6 @@ class SnapshotSection:
         """How many older snapshots the section does not list."""
         return max(self.total - len(self.rows), 0)
 
-    @property
-    def in_flight(self) -> bool:
-        """A snapshot or a verify runs: the page keeps polling to show its progress."""
-        return any(row.running or row.verifying for row in self.rows)
-
 
 def snapshot_rows(site: Site, limit: int = SNAPSHOTS_SHOWN) -> tuple[list[SnapshotRow], int]:
     """The site's newest snapshots (newest first) and how many it has, in one query."""

@@ -53,7 +53,26 @@ def test_owner_takes_downloads_pins_and_deletes_snapshots(connect, owner, page: 
         assert {json.loads(line)["_id"] for line in lines} >= {"product-0001"}
         assert "schemas.json" in archive.namelist()
 
+    # New retention rules show what they would remove (a dry run) before anything is saved.
+    second = take_one(page, site)
+    page.get_by_role("link", name="Snapshot settings").click()
+    page.get_by_label("Keep the last").fill("-1")
+    page.get_by_role("button", name="Preview").click()
+    expect(page.get_by_text("Enter 0 or more.")).to_be_visible()
+    for label, value in (("Keep the last", "1"), ("Daily", "0"), ("Weekly", "0")):
+        page.get_by_label(label).fill(value)
+    page.get_by_label("Monthly").fill("0")
+    page.get_by_role("button", name="Preview").click()
+    expect(page.locator("[data-pruned]")).to_contain_text("the snapshot of")
+    expect(page.locator(f'[data-pruned] [data-snapshot="{first.pk}"]')).to_be_visible()
+    expect(page.locator(f'[data-pruned] [data-snapshot="{second.pk}"]')).to_have_count(0)
+    page.get_by_role("link", name="Change the rules").click()  # not saved
+    site.refresh_from_db()
+    assert site.snapshot_keep_last == 10
+    page.get_by_role("link", name="Candle Shop").first.click()
+
     # Pinned: retention keeps it, and it cannot be deleted until unpinned (said in the row).
+    row = snapshot_row(page, first)
     row.get_by_role("button", name="Pin").click()
     expect(page.get_by_text("Pinned: retention will never remove this snapshot.")).to_be_visible()
     row = snapshot_row(page, first)
@@ -62,8 +81,7 @@ def test_owner_takes_downloads_pins_and_deletes_snapshots(connect, owner, page: 
     expect(row.get_by_role("button", name="Delete")).to_be_disabled()
     expect(row).to_contain_text("unpin it before deleting it")
 
-    # A second one, deleted after the confirmation page names it.
-    second = take_one(page, site)
+    # The second one, deleted after the confirmation page names it.
     snapshot_row(page, second).get_by_role("link", name="Delete").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Delete the snapshot of")
     page.get_by_role("button", name="Delete").click()
