@@ -5,8 +5,10 @@ by the engine's own task code in this process from the emulator over HTTP into a
 test's own.
 """
 
+import html
 import io
 import json
+import re
 import uuid
 import zipfile
 from datetime import timedelta
@@ -324,3 +326,20 @@ def test_new_rules_show_what_they_remove_before_they_are_saved(owner_client, sit
     fresh = Site.objects.get(pk=site.pk)
     assert (fresh.snapshot_keep_last, fresh.snapshot_keep_daily) == (1, 0)
     assert fresh.snapshot_with_backup is False
+
+
+def test_the_live_fragment_redraws_a_running_snapshots_progress(owner_client, site, owner):
+    operation = engine.snapshot_request(site=site, user=owner)
+    page = owner_client.get(site_url(site)).text
+    assert "Starting…" in page
+    poll = html.unescape(re.search(r'id="site-live"[^>]*?hx-get="([^"]+)"', page, re.S)[1])
+    assert owner_client.get(poll).status_code == 204  # nothing moved yet
+    # What the worker writes after a page read: the progress, and the site's version moved.
+    Snapshot.objects.filter(operation=operation).update(
+        progress_collection="Products", progress_items=1000, progress_total=2500
+    )
+    engine.site_touch(site.pk)
+    fragment = owner_client.get(poll, headers={"HX-Request": "true"})
+    assert fragment.status_code == 200
+    assert "Products: 1,000 of 2,500 items" in fragment.text
+    assert 'hx-get="' in fragment.text  # still polling while the snapshot runs
