@@ -93,7 +93,9 @@ def test_owner_connects_a_site_backs_up_restores_and_deletes_watching_it_live(
     page.screenshot(path=str(SCREENSHOTS / "site-page.png"), full_page=True)
 
     # Delete the backup: after a confirmation, it turns DELETED and frees its slot.
-    page.get_by_role("link", name="Delete", exact=True).click()
+    # The backup's Delete (the Snapshots table has one of its own).
+    backups = page.get_by_role("table", name="Backups")
+    backups.get_by_role("link", name="Delete", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Delete the on-demand backup")
     page.get_by_role("button", name="Delete", exact=True).click()
     expect(page.get_by_text("Deletion requested")).to_be_visible()
