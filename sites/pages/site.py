@@ -11,7 +11,7 @@ from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
 from .. import cache, rules
-from ..models import Activity, Backup, Operation, Restoration, Site
+from ..models import Activity, Backup, Operation, Restoration, Site, Snapshot
 from .live import (
     Announcement,
     Live,
@@ -21,7 +21,7 @@ from .live import (
     refreshing,
     site_version_text,
 )
-from .snapshots import SnapshotSection, snapshot_section
+from .snapshots import SnapshotSection, read_snapshots, snapshot_section
 from .state import STATE_KEPT_SECONDS, site_attention, site_states, state_key
 
 # The watched statuses that keep an open page polling (a backup's, a restoration's).
@@ -116,8 +116,8 @@ class SitePage:
 
     @cached_property
     def snapshots(self) -> SnapshotSection:
-        """Read only when drawn (one query): a poll answered 204 never reads them."""
-        return snapshot_section(self.site)
+        """Kept with the rows: a kept view reads no snapshot (and a poll answered 204 none)."""
+        return snapshot_section(self.site, self.rows.snapshots)
 
 
 class BackupView(NamedTuple):
@@ -168,6 +168,7 @@ class TableRows:
     restorations: tuple[RestorationRow, ...]
     activity: tuple[ActivityView, ...]
     evicted: BackupView | None
+    snapshots: tuple[list[Snapshot], int] = ([], 0)
 
 
 # Part of every key: a release that changes what the rows hold never reads those kept by another.
@@ -176,6 +177,8 @@ _ROWS_FORMAT = hashlib.blake2b(
         (
             django.__version__,
             (_BACKUP_FIELDS, _RESTORATION_FIELDS, _ACTIVITY_FIELDS),
+            # The snapshots are kept as model rows (with their backup and verify operation).
+            [[f.attname for f in m._meta.concrete_fields] for m in (Snapshot, Backup, Operation)],
             (BACKUPS_SHOWN, RESTORATIONS_SHOWN, ACTIVITY_SHOWN),
         )
     ).encode(),
@@ -208,6 +211,7 @@ def _read_rows(site: Site) -> TableRows:
         restorations=tuple(_restoration_row(values) for values in restorations),
         activity=tuple(ActivityView(*values) for values in activity),
         evicted=_view_of(evicted) if evicted is not None else None,
+        snapshots=read_snapshots(site),
     )
 
 

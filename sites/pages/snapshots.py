@@ -77,14 +77,22 @@ class SnapshotSection:
         return max(self.total - len(self.rows), 0)
 
 
-def snapshot_rows(site: Site, limit: int = SNAPSHOTS_SHOWN) -> tuple[list[SnapshotRow], int]:
-    """The site's newest snapshots (newest first) and how many it has, in one query."""
+def read_snapshots(site: Site, limit: int = SNAPSHOTS_SHOWN) -> tuple[list[Snapshot], int]:
+    """The site's newest snapshots (newest first) and how many it has, in one query; kept with
+    the site's rows per version (pages/site.py: every change to a snapshot moves the version)."""
     found = list(
         site.snapshots.select_related("backup", "verify_operation")
         .annotate(total=Window(expression=Count("id")))
         .order_by("-started_at", "-id")[:limit]
     )
-    total = found[0].total if found else 0
+    return found, found[0].total if found else 0
+
+
+def snapshot_rows(
+    site: Site, kept: tuple[list[Snapshot], int] | None = None
+) -> tuple[list[SnapshotRow], int]:
+    """The rows with what each offers now (decided per request, like the backups' actions)."""
+    found, total = kept if kept is not None else read_snapshots(site)
     rows = []
     for snapshot in found:
         op = snapshot.verify_operation
@@ -93,9 +101,9 @@ def snapshot_rows(site: Site, limit: int = SNAPSHOTS_SHOWN) -> tuple[list[Snapsh
     return rows, total
 
 
-def snapshot_section(site: Site) -> SnapshotSection:
-    """What the site's page shows of its snapshots."""
-    rows, total = snapshot_rows(site)
+def snapshot_section(site: Site, kept: tuple[list[Snapshot], int] | None = None) -> SnapshotSection:
+    """What the site's page shows of its snapshots (`kept`: as read with the site's rows)."""
+    rows, total = snapshot_rows(site, kept)
     return SnapshotSection(
         rows=rows,
         total=total,

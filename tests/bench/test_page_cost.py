@@ -23,15 +23,15 @@ from sites.models import Operation, Site
 PINNED = {
     "dashboard": 3,
     "dashboard, first view after every site changed": 7,
-    # The site's state and its tables' rows are read once per version of the site and kept (data
-    # that does not depend on who looks: pages/state.py, pages/site.py); what each row offers is
-    # decided and drawn at every view, since it may differ per person (no HTML is kept); and
-    # the snapshots section's one query (pages/snapshots.py: the newest rows with their backup,
-    # their verify and the count of the rest, in one query; not kept, as a running snapshot
-    # moves the version with every page it reads) ...
-    "site page": 3,
+    # The site's state and its tables' rows (its snapshots too) are read once per version of the
+    # site and kept (data that does not depend on who looks: pages/state.py, pages/site.py); what
+    # each row offers is decided and drawn at every view, since it may differ per person (no
+    # HTML is kept) ...
+    "site page": 2,
     # ... the state's queries once per version (Wix's pending restorations: one query for their
-    # count and their rows; a restoration's backup read with it).
+    # count and their rows; a restoration's backup read with it), and the snapshots section's
+    # one (pages/snapshots.py: the newest rows with their backup, their verify and the count of
+    # the rest).
     "site page, first view after a change": 11,
     # A poll that finds nothing new: the page's version, and nothing else (bench/live_poll.py).
     "dashboard, live fragment, nothing changed": 2,
