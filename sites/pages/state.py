@@ -51,9 +51,9 @@ class SiteState:
     newest_auto_at: datetime | None = None
     newest_on_demand_at: datetime | None = None
     running: tuple[dict[str, Any], ...] = ()
-    # Statuses of the PENDING backups and restorations and of the backups being deleted.
+    # Statuses of the PENDING backups, running restorations and backups being deleted.
     watch: dict[str, str] = field(default_factory=dict)
-    # The backups that Wix's PENDING restorations read from.
+    # The backups that Wix's running restorations read from.
     restoring_from: tuple[str, ...] = ()
 
     def running_operations(self) -> list[Operation]:
@@ -91,10 +91,11 @@ def _read_site_states(site_ids: list[Any]) -> dict[Any, SiteState]:
         )
     ):
         summaries[row.pop("site")] = row
-    # Wix's PENDING restorations, read whole at once (there are few: one runs at a time): their
+    # Wix's running restorations, read whole at once (there are few: one runs at a time): their
     # count, what the page watches and the backups they read come from the same rows.
     pending_restorations = list(
-        Restoration.objects.filter(site__in=site_ids, status=Restoration.PENDING)
+        # Running: PENDING or IN_PROGRESS (Restoration.RUNNING), started here or in Wix's screens.
+        Restoration.objects.filter(site__in=site_ids, status__in=Restoration.RUNNING)
         .order_by("-requested_at")
         .values_list("site", "wix_id", "status", "backup_wix_id")
     )

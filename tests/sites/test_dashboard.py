@@ -140,3 +140,14 @@ def test_it_polls_while_something_runs_and_not_when_all_is_quiet(owner_client, s
     html = dashboard(owner_client)
     assert f'hx-get="{reverse("sites:dashboard_live")}?v=' in html
     assert 'hx-trigger="every 2s, visibilitychange from:document"' in html
+
+
+def test_a_restore_in_progress_in_wixs_own_screens_counts_as_running(owner_client, site):
+    # Started in Wix's screens (no operation here), past PENDING: still a restore that runs.
+    backup = make_backup(site)
+    make_restoration(site, backup, status="IN_PROGRESS", finished_at=None)
+    row = row_of(dashboard(owner_client), site)
+    assert "A restore is running" in row
+    page = owner_client.get(reverse("sites:site", args=[site.pk])).text
+    assert 'hx-get="' in page  # the page keeps polling until it ends
+    assert "A restore from this backup is running; delete it afterwards." in page
