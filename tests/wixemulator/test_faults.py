@@ -37,6 +37,7 @@ def test_count_limits_faults_to_the_next_requests(wix):
     assert codes[2:] == [200, 200]
 
 
+@pytest.mark.concurrent
 def test_concurrent_requests_never_spend_more_faults_than_the_count(wix):
     from concurrent.futures import ThreadPoolExecutor
 
