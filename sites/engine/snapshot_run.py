@@ -32,7 +32,7 @@ from ..snapshots import (
     take_snapshot,
     verify_snapshot,
 )
-from ..snapshots.manifest import discard_pending
+from ..snapshots.pending import discard_pending
 from ..wix_clients import BaseUrlNotAllowed, data_client_for
 from .dispatch import enqueue_prune
 from .snapshot_store import site_store
@@ -165,7 +165,13 @@ def _take_held(operation: Operation, snapshot: Snapshot, hold: _Hold) -> None:
     try:
         store = site_store(operation.site_id)
         with data_client_for(operation.site) as client:
-            manifest = take_snapshot(client, store, snapshot.storage_id, progress=hold.renew)
+            manifest = take_snapshot(
+                client,
+                store,
+                snapshot.storage_id,
+                progress=hold.renew,
+                parent=_parent(snapshot),
+            )
         _complete(operation, snapshot, manifest, hold)
     except LeaseLost:
         logger.warning("snapshot operation %s: lease lost to another worker", operation.pk)
@@ -175,6 +181,19 @@ def _take_held(operation: Operation, snapshot: Snapshot, hold: _Hold) -> None:
         # Not Wix's nor the storage's doing: keep what was read, retry like a transient failure.
         logger.exception("snapshot operation %s failed unexpectedly", operation.pk)
         _failed(operation, snapshot, InternalProblem(str(error)), hold, transient=True)
+
+
+def _parent(snapshot: Snapshot) -> str | None:
+    """The site's newest complete snapshot: the one this one is compared with, so that what did
+    not change since is stored once (take.py). Used only when the snapshot begins; a resumed one
+    keeps the parent its checkpoint names."""
+    return (
+        Snapshot.objects.filter(site_id=snapshot.site_id, state=Snapshot.State.COMPLETE)
+        .exclude(pk=snapshot.pk)
+        .order_by("-finished_at")
+        .values_list("storage_id", flat=True)
+        .first()
+    )
 
 
 def _transient(error: Exception) -> bool:

@@ -24,10 +24,12 @@ from .manifest import (
     CollectionRecord,
     Entry,
     Manifest,
+    collection_entries,
     manifest_entries,
     read_manifest,
 )
 from .objects import ObjectStore, canonical_json
+from .packs import PackReader
 from .retention import DEFAULT_RULES, RetentionPlan, RetentionRules, SnapshotRef, plan_retention
 from .s3 import S3Backend
 from .take import Progress, take_snapshot
@@ -47,6 +49,7 @@ __all__ = [
     "ManifestError",
     "ObjectNotFound",
     "ObjectStore",
+    "PackReader",
     "Problem",
     "Progress",
     "RetentionPlan",
@@ -59,6 +62,7 @@ __all__ = [
     "backend_for",
     "canonical_json",
     "collect_garbage",
+    "collection_entries",
     "delete_snapshot",
     "export_csv",
     "export_zip",

@@ -70,6 +70,11 @@ class Backend(ABC):
         """A stream of the object's bytes (read in pieces, whatever its size)."""
 
     @abstractmethod
+    def get_range(self, key: str, start: int, length: int) -> bytes:
+        """Up to `length` bytes of the object from `start` (fewer at its end); ObjectNotFound
+        when there is none. How an item is read out of a pack without reading the pack."""
+
+    @abstractmethod
     def delete(self, key: str) -> None:
         """Remove the object; one that is already gone is no error."""
 
@@ -137,8 +142,10 @@ class LocalBackend(Backend):
                     os.unlink(temp)
 
     def put(self, key: str, data: bytes) -> None:
-        # Small keys outside objects/ (checkpoints, manifests) are rare and must survive a crash.
-        self._write(key, lambda out: out.write(data), durable=not key.startswith("objects/"))
+        # Checkpoints and manifests must survive a crash as soon as they are written; objects and
+        # packs are flushed all at once by `sync()` before a checkpoint names them.
+        durable = not key.startswith(("objects/", "packs/"))
+        self._write(key, lambda out: out.write(data), durable=durable)
 
     def put_file(self, key: str, path: Path) -> None:
         def copy(out: BinaryIO) -> None:
@@ -176,6 +183,16 @@ class LocalBackend(Backend):
             raise self._failure("read", key, error) from error
         with stream:
             yield stream
+
+    def get_range(self, key: str, start: int, length: int) -> bytes:
+        try:
+            with open(self._path(key), "rb") as stream:
+                stream.seek(start)
+                return stream.read(length)
+        except FileNotFoundError:
+            raise ObjectNotFound(f"{key} is missing from {self.description}.", key=key) from None
+        except OSError as error:
+            raise self._failure("read", key, error) from error
 
     def delete(self, key: str) -> None:
         try:

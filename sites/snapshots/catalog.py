@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
-from .manifest import check_snapshot_id, discard_pending, manifest_key
+from .manifest import check_snapshot_id, manifest_key
 from .objects import ObjectStore
+from .pending import discard_pending
 
 _SUFFIX = ".manifest"
 

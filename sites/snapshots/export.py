@@ -39,8 +39,9 @@ from urllib.parse import quote
 
 from stream_zip import ZIP_64, stream_zip
 
-from .manifest import CollectionRecord, Entry, Manifest, manifest_entries, read_manifest
+from .manifest import CollectionRecord, Manifest, collection_entries, read_manifest
 from .objects import ObjectStore, canonical_json
+from .packs import PackReader
 
 CHUNK = 1 << 16
 # Deflate level 6 (zlib's default) instead of stream-zip's 9: nearly the same size for JSON,
@@ -74,17 +75,17 @@ def export_csv(store: ObjectStore, snapshot_id: str, collection_id: str) -> Iter
     if record is None:
         raise KeyError(f"snapshot {snapshot_id} has no collection {collection_id}")
     columns = csv_columns(store.get_json(record.schema))
-    return _csv_chunks(store, manifest, collection_id, columns)
+    return _csv_chunks(store, manifest.snapshot_id, record, columns)
 
 
 def _csv_chunks(
-    store: ObjectStore, manifest: Manifest, collection_id: str, columns: list[str]
+    store: ObjectStore, snapshot_id: str, record: CollectionRecord, columns: list[str]
 ) -> Iterator[bytes]:
-    entries = (e for e in manifest_entries(store, manifest) if e.collection == collection_id)
+    reader = PackReader(store.backend)
     buffer = io.StringIO()
     writer = _csv_writer(buffer, columns)
-    for entry in entries:
-        writer.writerow(csv_row(store.get_json(entry.digest), columns))
+    for entry in collection_entries(store, snapshot_id, record):
+        writer.writerow(csv_row(json.loads(reader.item(entry)), columns))
         if buffer.tell() >= CHUNK:
             yield buffer.getvalue().encode("utf-8")
             buffer.seek(0)
@@ -148,13 +149,13 @@ def _members(
     }
     yield "snapshot.json", when, _MODE, ZIP_64, [json.dumps(header, indent=2).encode()]
     yield "schemas.json", when, _MODE, ZIP_64, _schemas(store, manifest.collections)
-    entries = _Lookahead(manifest_entries(store, manifest))
+    reader = PackReader(store.backend)
     for record in manifest.collections:
         # The CSV is written to a temporary file while the JSONL streams, so every object is
         # read once; stream-zip asks for the next member only once this one is sent.
         spooled = tempfile.TemporaryFile("w+b") if include_csv else nullcontext(None)  # noqa: SIM115
         with spooled as spool:
-            jsonl = _jsonl(store, entries, record, spool)
+            jsonl = _jsonl(store, reader, manifest.snapshot_id, record, spool)
             yield member_name(record.id, "jsonl"), when, _MODE, ZIP_64, jsonl
             if spool is not None:
                 yield member_name(record.id, "csv"), when, _MODE, ZIP_64, _read_back(spool)
@@ -169,7 +170,11 @@ def _schemas(store: ObjectStore, collections: tuple[CollectionRecord, ...]) -> I
 
 
 def _jsonl(
-    store: ObjectStore, entries: _Lookahead, record: CollectionRecord, spool: IO[bytes] | None
+    store: ObjectStore,
+    reader: PackReader,
+    snapshot_id: str,
+    record: CollectionRecord,
+    spool: IO[bytes] | None,
 ) -> Iterator[bytes]:
     text = io.TextIOWrapper(spool, encoding="utf-8", newline="") if spool else None
     writer = None
@@ -177,9 +182,8 @@ def _jsonl(
         columns = csv_columns(store.get_json(record.schema))
         writer = _csv_writer(text, columns)
     out = bytearray()
-    while entries.peek() is not None and entries.peek().collection == record.id:
-        entry = next(entries)
-        data = store.get_canonical(entry.digest)
+    for entry in collection_entries(store, snapshot_id, record):
+        data = reader.item(entry)
         out += data + b"\n"
         if writer is not None:
             writer.writerow(csv_row(json.loads(data), columns))
@@ -196,28 +200,3 @@ def _read_back(spool: IO[bytes]) -> Iterator[bytes]:
     spool.seek(0)
     while chunk := spool.read(CHUNK):
         yield chunk
-
-
-class _Lookahead:
-    """An iterator of entries that can show the next one without taking it."""
-
-    def __init__(self, entries: Iterator[Entry]) -> None:
-        self._entries = entries
-        self._next: Entry | None = None
-        self._done = False
-
-    def peek(self) -> Entry | None:
-        if self._next is None and not self._done:
-            self._next = next(self._entries, None)
-            self._done = self._next is None
-        return self._next
-
-    def __iter__(self) -> _Lookahead:
-        return self
-
-    def __next__(self) -> Entry:
-        entry = self.peek()
-        if entry is None:
-            raise StopIteration
-        self._next = None
-        return entry

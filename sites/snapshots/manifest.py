@@ -1,42 +1,31 @@
-"""A snapshot's manifest: which items it holds, by (collection, item id, hash), and each
-collection's schema and counts. It is written last, as an object of its own; a snapshot is
-complete once, and only once, its manifest exists (`snapshots/<id>.manifest`).
+"""A snapshot's manifest: what it holds, and how its items are read back.
 
-While a snapshot runs, its progress lives under `pending/<id>/` and survives a crash:
+The manifest (`snapshots/<id>.manifest`, one Zstandard frame of one JSON object) is written last;
+a snapshot is complete once, and only once, it exists. It names, per collection, the schema
+object and the segments (segments.py) whose entries are the collection's items: a base, then
+the deltas laid over it. Each entry says where its item is: a pack, an offset and a length
+(packs.py), and the item's hash. The entries are not in the manifest itself, so a snapshot of
+unchanged data writes a manifest of a few hundred bytes and names its parent's segments.
 
-- `part-000001`, `part-000002`…: the entries of one page each (a Zstandard frame of JSON
-  lines), written before the checkpoint that counts them;
-- `checkpoint.json`: each collection's state (pending, reading with the cursor reached,
-  complete, or missing and why), the parts so far and what the run has stored.
-
-Resuming reads the checkpoint and goes on from the next page: a part written after the last
-checkpoint is simply written again under the same number. Memory stays that of one page
-whatever the size: `commit` streams the header and the parts into a temporary file, stores it
-as the manifest in one write, then removes `pending/<id>/`.
-
-Manifest format (docs/snapshots.md): a Zstandard stream of JSON lines (one frame per part);
-line one is the header, every other line an entry, grouped by collection in the header's order.
+How a snapshot is written, page by page and checkpointed, is pending.py; the format is described
+in docs/snapshots.md.
 """
 
 from __future__ import annotations
 
-import io
 import json
-import os
 import re
-import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-import zstandard
-
-from .errors import ManifestError, ObjectNotFound
+from .errors import CorruptObject, ManifestError
+from .index import BATCH, EntryIndex
 from .objects import ObjectStore, canonical_json, compress, decompress
+from .segments import read_segment
 
-FORMAT = 1
+FORMAT = 2
 KIND = "wbm-snapshot"
 PENDING, READING, COMPLETE, MISSING = "pending", "reading", "complete", "missing"
 _SNAPSHOT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
@@ -52,53 +41,61 @@ def manifest_key(snapshot_id: str) -> str:
     return f"snapshots/{check_snapshot_id(snapshot_id)}.manifest"
 
 
-def pending_prefix(snapshot_id: str) -> str:
-    return f"pending/{check_snapshot_id(snapshot_id)}/"
-
-
-def checkpoint_key(snapshot_id: str) -> str:
-    return pending_prefix(snapshot_id) + "checkpoint.json"
-
-
-def part_key(snapshot_id: str, number: int) -> str:
-    return pending_prefix(snapshot_id) + f"part-{number:06d}"
-
-
 @dataclass(frozen=True, slots=True)
 class Entry:
+    """One item of a snapshot: its id, its hash, and where its bytes are."""
+
     collection: str
     item_id: str
     digest: str
     # Bytes of the item's canonical JSON.
     size: int
+    pack: str
+    offset: int
+    length: int
     # What was odd about the item as Wix returned it (kept as it was all the same).
     notes: tuple[str, ...] = ()
 
     def line(self) -> bytes:
+        """The entry as a segment holds it (the collection is the segment's)."""
         value: dict[str, Any] = {
-            "collection": self.collection,
             "id": self.item_id,
             "hash": self.digest,
             "size": self.size,
+            "pack": self.pack,
+            "at": self.offset,
+            "len": self.length,
         }
         if self.notes:
             value["notes"] = list(self.notes)
         return canonical_json(value) + b"\n"
 
     @classmethod
-    def from_json(cls, value: Any) -> Entry:
-        return cls(
-            value["collection"],
+    def from_json(cls, collection: str, value: dict[str, Any]) -> Entry:
+        """KeyError, TypeError or ValueError when `value` is not an entry."""
+        entry = cls(
+            collection,
             value["id"],
             value["hash"],
             value["size"],
+            value["pack"],
+            value["at"],
+            value["len"],
             tuple(value.get("notes", ())),
         )
+        if not all(isinstance(v, int) for v in (entry.size, entry.offset, entry.length)):
+            raise TypeError("an entry's size and place are numbers")
+        return entry
+
+
+def removal_line(item_id: str) -> bytes:
+    """A delta's line for an item the snapshot before had and this one has not."""
+    return canonical_json({"id": item_id, "gone": True}) + b"\n"
 
 
 @dataclass(slots=True)
 class CollectionRecord:
-    """One collection of a snapshot, in the checkpoint and in the manifest's header."""
+    """One collection of a snapshot, in the checkpoint and in the manifest."""
 
     id: str
     # The hash of the collection's schema object (the Data Collections API's JSON).
@@ -112,6 +109,8 @@ class CollectionRecord:
     # Where the read goes on (while reading), and why a missing collection is missing.
     cursor: str | None = None
     reason: str | None = None
+    # Once committed: [{"hash", "entries"}], the base first, then the deltas in order.
+    segments: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def from_json(cls, value: dict[str, Any]) -> CollectionRecord:
@@ -120,7 +119,7 @@ class CollectionRecord:
 
 @dataclass(frozen=True, slots=True)
 class Manifest:
-    """The header of a complete snapshot; its entries are read with `manifest_entries`."""
+    """A complete snapshot; its entries are read with `manifest_entries`."""
 
     snapshot_id: str
     started_at: datetime
@@ -130,203 +129,36 @@ class Manifest:
     # Objects and bytes this snapshot wrote that no earlier one had (the dedup figure).
     new_objects: int
     new_bytes: int
+    # The snapshot whose segments this one builds on, if any.
+    parent: str | None = None
 
     @property
     def missing(self) -> tuple[CollectionRecord, ...]:
         return tuple(c for c in self.collections if c.status == MISSING)
 
-
-@dataclass(slots=True)
-class Checkpoint:
-    snapshot_id: str
-    started_at: str
-    collections: list[CollectionRecord]
-    # [{"number", "collection", "entries"}], in the order they go into the manifest.
-    parts: list[dict[str, Any]] = field(default_factory=list)
-    next_part: int = 1
-    new_objects: int = 0
-    new_bytes: int = 0
-
     def as_json(self) -> dict[str, Any]:
-        return {"format": FORMAT, **asdict(self)}
-
-    @classmethod
-    def from_json(cls, value: dict[str, Any]) -> Checkpoint:
-        if value.get("format") != FORMAT:
-            raise ValueError(f"unknown checkpoint format {value.get('format')!r}")
-        return cls(
-            snapshot_id=value["snapshot_id"],
-            started_at=value["started_at"],
-            collections=[CollectionRecord.from_json(c) for c in value["collections"]],
-            parts=list(value["parts"]),
-            next_part=value["next_part"],
-            new_objects=value["new_objects"],
-            new_bytes=value["new_bytes"],
-        )
-
-
-class ManifestWriter:
-    """Builds one snapshot's manifest page by page, checkpointed after each page."""
-
-    def __init__(self, store: ObjectStore, state: Checkpoint) -> None:
-        self.store = store
-        self.state = state
-
-    @classmethod
-    def start(
-        cls,
-        store: ObjectStore,
-        snapshot_id: str,
-        collections: Sequence[CollectionRecord],
-        started_at: datetime,
-    ) -> ManifestWriter:
-        state = Checkpoint(
-            check_snapshot_id(snapshot_id), started_at.isoformat(), list(collections)
-        )
-        writer = cls(store, state)
-        writer._save()
-        return writer
-
-    @classmethod
-    def resume(cls, store: ObjectStore, snapshot_id: str) -> ManifestWriter | None:
-        """The writer of an interrupted snapshot, as its last checkpoint left it; None if none."""
-        key = checkpoint_key(snapshot_id)
-        try:
-            raw = store.backend.get(key)
-        except ObjectNotFound:
-            return None
-        try:
-            return cls(store, Checkpoint.from_json(json.loads(raw)))
-        except (ValueError, KeyError, TypeError) as error:
-            raise ManifestError(
-                f"The checkpoint of snapshot {snapshot_id} ({key}) cannot be read: {error}."
-            ) from error
-
-    def record(self, collection_id: str) -> CollectionRecord:
-        for record in self.state.collections:
-            if record.id == collection_id:
-                return record
-        raise KeyError(collection_id)
-
-    def add_page(
-        self,
-        collection_id: str,
-        entries: Sequence[Entry],
-        *,
-        cursor: str | None,
-        total: int | None,
-        new_objects: int = 0,
-        new_bytes: int = 0,
-    ) -> None:
-        """One page read: its entries become a part, then the checkpoint says so. The last page
-        (no `cursor` to go on from) completes the collection in the same checkpoint, so a crash
-        straight after it never reads the collection again."""
-        record = self.record(collection_id)
-        if entries:
-            number = self.state.next_part
-            body = b"".join(entry.line() for entry in entries)
-            self.store.backend.put(part_key(self.state.snapshot_id, number), compress(body))
-            self.state.parts.append(
-                {"number": number, "collection": collection_id, "entries": len(entries)}
-            )
-            self.state.next_part = number + 1
-        record.status = READING if cursor else COMPLETE
-        record.items += len(entries)
-        record.notes += sum(1 for entry in entries if entry.notes)
-        record.cursor = cursor
-        if total is not None:
-            record.total = total
-        self.state.new_objects += new_objects
-        self.state.new_bytes += new_bytes
-        self._save()
-
-    def collection_missing(self, collection_id: str, reason: str) -> None:
-        """The collection vanished while it was read (what was read of it is kept)."""
-        record = self.record(collection_id)
-        record.status = MISSING
-        record.reason = reason
-        record.cursor = None
-        self._save()
-
-    def restart_collection(self, collection_id: str) -> None:
-        """Forget what was read of the collection (its cursor no longer works): read it anew."""
-        record = self.record(collection_id)
-        self.state.parts = [p for p in self.state.parts if p["collection"] != collection_id]
-        record.status, record.items, record.notes, record.cursor = PENDING, 0, 0, None
-        self._save()
-
-    def _save(self) -> None:
-        # The objects a part names must be durable before a checkpoint counts the part.
-        self.store.backend.sync()
-        key = checkpoint_key(self.state.snapshot_id)
-        self.store.backend.put(key, canonical_json(self.state.as_json()))
-
-    def commit(self, finished_at: datetime) -> Manifest:
-        """Write the manifest (the snapshot is complete from then on) and drop `pending/<id>/`."""
-        state = self.state
-        unfinished = [c.id for c in state.collections if c.status not in (COMPLETE, MISSING)]
-        if unfinished:
-            raise ValueError(f"collections not finished: {', '.join(unfinished)}")
-        manifest = Manifest(
-            snapshot_id=state.snapshot_id,
-            started_at=datetime.fromisoformat(state.started_at),
-            finished_at=finished_at,
-            collections=tuple(state.collections),
-            items=sum(c.items for c in state.collections),
-            new_objects=state.new_objects,
-            new_bytes=state.new_bytes,
-        )
-        backend = self.store.backend
-        backend.sync()
-        fd, temp = tempfile.mkstemp(prefix="wbm-manifest-")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(compress(canonical_json(_header_json(manifest)) + b"\n"))
-                for part in state.parts:
-                    out.write(self._checked_part(part))
-            backend.put_file(manifest_key(state.snapshot_id), Path(temp))
-        finally:
-            os.unlink(temp)
-        discard_pending(self.store, state.snapshot_id)
-        return manifest
-
-    def _checked_part(self, part: dict[str, Any]) -> bytes:
-        # A part that lost entries must not become part of a "complete" snapshot.
-        key = part_key(self.state.snapshot_id, part["number"])
-        raw = self.store.backend.get(key)
-        if decompress(raw, key).count(b"\n") != part["entries"]:
-            raise ManifestError(f"{key} of snapshot {self.state.snapshot_id} lost entries.")
-        return raw
+        return {
+            "kind": KIND,
+            "format": FORMAT,
+            "snapshot_id": self.snapshot_id,
+            "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat(),
+            "items": self.items,
+            "new_objects": self.new_objects,
+            "new_bytes": self.new_bytes,
+            "parent": self.parent,
+            "collections": [
+                {k: v for k, v in asdict(c).items() if k != "cursor"} for c in self.collections
+            ],
+        }
 
 
-def discard_pending(store: ObjectStore, snapshot_id: str) -> None:
-    """Remove an interrupted (or just committed) snapshot's progress; the checkpoint goes last,
-    so a crash part way still leaves it resumable or visibly committed."""
-    keys = [obj.key for obj in store.backend.list(pending_prefix(snapshot_id))]
-    checkpoint = checkpoint_key(snapshot_id)
-    for key in sorted(keys, key=lambda k: k == checkpoint):
-        store.backend.delete(key)
-
-
-def _header_json(manifest: Manifest) -> dict[str, Any]:
-    return {
-        "kind": KIND,
-        "format": FORMAT,
-        "snapshot_id": manifest.snapshot_id,
-        "started_at": manifest.started_at.isoformat(),
-        "finished_at": manifest.finished_at.isoformat(),
-        "items": manifest.items,
-        "new_objects": manifest.new_objects,
-        "new_bytes": manifest.new_bytes,
-        "collections": [
-            {k: v for k, v in asdict(c).items() if k != "cursor"} for c in manifest.collections
-        ],
-    }
-
-
-def _lines(stream: Any) -> Iterator[bytes]:
-    reader = zstandard.ZstdDecompressor().stream_reader(stream, read_across_frames=True)
-    yield from io.BufferedReader(reader, 1 << 16)
+def write_manifest(store: ObjectStore, manifest: Manifest) -> None:
+    """The snapshot's last write: from now on it is complete."""
+    store.backend.sync()  # every pack and segment it names is durable first
+    store.backend.put(
+        manifest_key(manifest.snapshot_id), compress(canonical_json(manifest.as_json()))
+    )
 
 
 def _damaged(snapshot_id: str, what: str) -> ManifestError:
@@ -336,53 +168,109 @@ def _damaged(snapshot_id: str, what: str) -> ManifestError:
 
 
 def read_manifest(store: ObjectStore, snapshot_id: str) -> Manifest:
-    """The header of a complete snapshot (reads only its first line); ObjectNotFound when the
-    snapshot has no manifest (never taken, still running, or interrupted)."""
-    with store.backend.open(manifest_key(snapshot_id)) as stream:
-        try:
-            first = next(_lines(stream), b"")
-            value = json.loads(first)
-            if value.get("kind") != KIND or value.get("format") != FORMAT:
-                raise _damaged(snapshot_id, "not a manifest of a format this version reads")
-            return Manifest(
-                snapshot_id=value["snapshot_id"],
-                started_at=datetime.fromisoformat(value["started_at"]),
-                finished_at=datetime.fromisoformat(value["finished_at"]),
-                collections=tuple(
-                    CollectionRecord.from_json({**c, "cursor": None}) for c in value["collections"]
-                ),
-                items=value["items"],
-                new_objects=value["new_objects"],
-                new_bytes=value["new_bytes"],
+    """A complete snapshot's manifest; ObjectNotFound when it has none (never taken, still
+    running, or interrupted), ManifestError when it does not read."""
+    key = manifest_key(snapshot_id)
+    raw = store.backend.get(key)
+    try:
+        value = json.loads(decompress(raw, key))
+        if value.get("kind") != KIND:
+            raise _damaged(snapshot_id, "it is not a manifest")
+        if value.get("format") != FORMAT:
+            raise ManifestError(
+                f"Snapshot {snapshot_id} was written in a format this version does not read "
+                f"(format {value.get('format')!r}): take a new snapshot."
             )
-        except (zstandard.ZstdError, ValueError, KeyError, TypeError, AttributeError) as error:
-            raise _damaged(snapshot_id, f"its header does not read ({error})") from error
+        collections = tuple(
+            CollectionRecord.from_json({**c, "cursor": None}) for c in value["collections"]
+        )
+        for record in collections:
+            if record.items and not record.segments:
+                raise _damaged(snapshot_id, f"collection {record.id} names no segment")
+        return Manifest(
+            snapshot_id=value["snapshot_id"],
+            started_at=datetime.fromisoformat(value["started_at"]),
+            finished_at=datetime.fromisoformat(value["finished_at"]),
+            collections=collections,
+            items=value["items"],
+            new_objects=value["new_objects"],
+            new_bytes=value["new_bytes"],
+            parent=value.get("parent"),
+        )
+    except CorruptObject as error:
+        raise _damaged(snapshot_id, "it does not decompress") from error
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise _damaged(snapshot_id, f"it does not read ({error})") from error
 
 
 def manifest_entries(store: ObjectStore, manifest: Manifest) -> Iterator[Entry]:
-    """Every entry, streamed (one line in memory), grouped by collection in the header's order.
-    A manifest cut short or out of order raises ManifestError rather than end quietly."""
-    sid = manifest.snapshot_id
-    expected = [(c.id, c.items) for c in manifest.collections if c.items]
-    position, seen = 0, 0
-    with store.backend.open(manifest_key(sid)) as stream:
-        lines = _lines(stream)
-        try:
-            next(lines)  # the header
-            for number, line in enumerate(lines, start=2):
-                try:
-                    entry = Entry.from_json(json.loads(line))
-                except (ValueError, KeyError, TypeError) as error:
-                    raise _damaged(sid, f"line {number} does not read") from error
-                while position < len(expected) and seen == expected[position][1]:
-                    position, seen = position + 1, 0
-                if position == len(expected) or entry.collection != expected[position][0]:
-                    raise _damaged(sid, f"line {number} is not where the header says")
-                seen += 1
-                yield entry
-        except zstandard.ZstdError as error:
-            raise _damaged(sid, f"it does not decompress ({error})") from error
-    while position < len(expected) and seen == expected[position][1]:
-        position, seen = position + 1, 0
-    if position != len(expected):
-        raise _damaged(sid, "it ends before its last entry")
+    """Every entry, collection by collection in the manifest's order, streamed."""
+    for record in manifest.collections:
+        yield from collection_entries(store, manifest.snapshot_id, record)
+
+
+def collection_entries(
+    store: ObjectStore, snapshot_id: str, record: CollectionRecord
+) -> Iterator[Entry]:
+    """The collection's entries: its base segment's order, each replaced by the last delta that
+    names it (or left out when a delta removed it), then the items the deltas added, in the
+    order they were added. ManifestError when the count is not the manifest's (a damaged or
+    missing segment raises CorruptObject or ObjectNotFound as it is read)."""
+    if not record.segments:
+        entries: Iterator[Entry] = iter(())
+    elif len(record.segments) == 1:
+        entries = _plain(record.id, read_segment(store, record.segments[0]["hash"]))
+    else:
+        entries = _overlaid(store, record)
+    count = 0
+    for entry in entries:
+        count += 1
+        yield entry
+    if count != record.items:
+        raise _damaged(
+            snapshot_id, f"collection {record.id} reads {count} items, not {record.items}"
+        )
+
+
+def _plain(collection: str, lines: Iterator[dict[str, Any]]) -> Iterator[Entry]:
+    for value in lines:
+        if not value.get("gone"):
+            yield _entry(collection, value)
+
+
+def _entry(collection: str, value: dict[str, Any]) -> Entry:
+    try:
+        return Entry.from_json(collection, value)
+    except (KeyError, TypeError, ValueError) as error:
+        raise ManifestError(f"An entry of collection {collection} does not read.") from error
+
+
+def _overlaid(store: ObjectStore, record: CollectionRecord) -> Iterator[Entry]:
+    with EntryIndex() as deltas:
+        for segment in record.segments[1:]:
+            deltas.add(
+                (v["id"], None if v.get("gone") else "", canonical_json(v))
+                for v in read_segment(store, segment["hash"])
+            )
+        batch: list[dict[str, Any]] = []
+        for value in read_segment(store, record.segments[0]["hash"]):
+            batch.append(value)
+            if len(batch) == BATCH:
+                yield from _replaced(record.id, batch, deltas)
+                batch = []
+        yield from _replaced(record.id, batch, deltas)
+        for _item_id, digest, line in deltas.unseen():
+            if digest is not None:
+                yield _entry(record.id, json.loads(line))
+
+
+def _replaced(collection: str, batch: list[dict[str, Any]], deltas: EntryIndex) -> Iterator[Entry]:
+    ids = [value["id"] for value in batch]
+    found = deltas.lookup(ids)
+    deltas.mark_seen(list(found))
+    for value in batch:
+        newer = found.get(value["id"])
+        if newer is None:
+            yield _entry(collection, value)
+        elif newer[0] is not None:
+            yield _entry(collection, json.loads(newer[1]))

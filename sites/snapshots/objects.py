@@ -91,6 +91,10 @@ class ObjectStore:
         self.written_bytes = 0
         self._compressor = zstandard.ZstdCompressor(level=LEVEL)
 
+    def compress(self, data: bytes) -> bytes:
+        """`data` as one Zstandard frame, with this store's compressor (an item for a pack)."""
+        return self._compressor.compress(data)
+
     def put_json(self, value: Any) -> Put:
         return self.put_canonical(canonical_json(value))
 

@@ -177,6 +177,26 @@ class S3Backend(Backend):
         with self._translated("read", key):
             return answer["Body"].read()
 
+    def get_range(self, key: str, start: int, length: int) -> bytes:
+        if length <= 0:
+            return b""
+        try:
+            answer = self._client.get_object(
+                Bucket=self.bucket, Key=self._key(key), Range=f"bytes={start}-{start + length - 1}"
+            )
+        except ClientError as error:
+            code = str(error.response.get("Error", {}).get("Code"))
+            if code in _MISSING_KEY:
+                message = f"{key} is missing from {self.description}."
+                raise ObjectNotFound(message, key=key) from None
+            if code == "InvalidRange":  # starts at or past the end: nothing there
+                return b""
+            raise self._failure("read", key, error) from error
+        except BotoCoreError as error:
+            raise self._failure("read", key, error) from error
+        with self._translated("read", key):
+            return answer["Body"].read()
+
     @contextmanager
     def open(self, key: str) -> Iterator[BinaryIO]:
         body = self._get_object(key)["Body"]

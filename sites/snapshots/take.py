@@ -10,10 +10,17 @@ Wix calls: the collections list (one call per 100 collections, which also gives 
 then per collection one query per page, the first asking for the total, so no count call; a
 collection's page size is 1000 or its `maxPageSize` when smaller. The next page of a collection
 is read while the last one is stored.
+
+Dedup: each item is compared, by id, with the `parent` snapshot (the site's last complete one,
+named by the caller). An unchanged item points into the parent's packs and writes nothing; a new
+or changed one is compressed into this page's pack. The commit then writes only what changed as
+a delta over the parent's segments (pending.py), so a snapshot of unchanged data stores a
+manifest of a few hundred bytes.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -30,18 +37,21 @@ from wixapi import (
     WixValidationError,
 )
 
+from .errors import ManifestError, ObjectNotFound, StorageError
+from .index import EntryIndex
 from .manifest import (
     PENDING,
     READING,
     CollectionRecord,
     Entry,
     Manifest,
-    ManifestWriter,
-    discard_pending,
+    collection_entries,
     manifest_key,
     read_manifest,
 )
-from .objects import ObjectStore, canonical_json
+from .objects import ObjectStore, canonical_json, digest_of
+from .packs import PackWriter
+from .pending import ManifestWriter, discard_pending
 
 MAX_PAGE = 1000
 # Wix refuses to write back an item larger than this (docs/wix-data-api.md, "Limits").
@@ -135,6 +145,7 @@ def take_snapshot(
     *,
     progress: Callable[[Progress], None] | None = None,
     page_size: int = MAX_PAGE,
+    parent: str | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Manifest:
     """Snapshot every collection of the client's site into `store`, or finish the interrupted
@@ -152,16 +163,62 @@ def take_snapshot(
         return read_manifest(store, snapshot_id)
     writer = ManifestWriter.resume(store, snapshot_id)
     if writer is None:
-        writer = _start(client, store, snapshot_id, page_size, clock())
+        usable = parent if parent and _parent_manifest(store, parent) else None
+        writer = _start(client, store, snapshot_id, page_size, clock(), usable)
     records = writer.state.collections
-    for number, record in enumerate(records):
-        if record.status in (PENDING, READING):
-            _read_collection(client, store, writer, record, (number, len(records)), progress)
-    return writer.commit(clock())
+    with EntryIndex() as index:
+        for number, record in enumerate(records):
+            if record.status in (PENDING, READING):
+                _load_parent(store, writer, record, index)
+                place = (number, len(records))
+                _read_collection(client, store, writer, record, index, place, progress)
+    parent_manifest = _parent_manifest(store, writer.state.parent)
+    return writer.commit(clock(), parent_manifest)
+
+
+def _parent_manifest(store: ObjectStore, parent: str | None) -> Manifest | None:
+    """The parent's manifest, or None when there is none or it no longer reads (pruned since,
+    or damaged): the snapshot is then written whole, as if it were the first."""
+    if not parent:
+        return None
+    try:
+        return read_manifest(store, parent)
+    except (ObjectNotFound, ManifestError):
+        return None
+
+
+def _load_parent(
+    store: ObjectStore, writer: ManifestWriter, record: CollectionRecord, index: EntryIndex
+) -> None:
+    """Fill the index with the parent's entries of this collection, and mark as seen the ids of
+    the pages already read (a resumed read). A parent that no longer reads is dropped for the
+    rest of the snapshot: what is read from then on is compared with nothing."""
+    index.clear()
+    parent = _parent_manifest(store, writer.state.parent)
+    own = next((c for c in parent.collections if c.id == record.id), None) if parent else None
+    if own is None:
+        return
+    try:
+        index.add(
+            (e.item_id, e.digest, e.line())
+            for e in collection_entries(store, parent.snapshot_id, own)
+        )
+    except StorageError:
+        index.clear()
+        writer.state.parent = None
+        return
+    seen = [json.loads(line[1:])["id"] for line in writer.part_lines(record.id)]
+    for start in range(0, len(seen), MAX_PAGE):
+        index.mark_seen(seen[start : start + MAX_PAGE])
 
 
 def _start(
-    client: WixDataClient, store: ObjectStore, snapshot_id: str, page_size: int, now: datetime
+    client: WixDataClient,
+    store: ObjectStore,
+    snapshot_id: str,
+    page_size: int,
+    now: datetime,
+    parent: str | None,
 ) -> ManifestWriter:
     records = []
     before = store.written_objects, store.written_bytes
@@ -169,7 +226,7 @@ def _start(
         schema = store.put_json(schema_json(collection))
         limit = min(page_size, collection.max_page_size or MAX_PAGE)
         records.append(CollectionRecord(collection.id, schema.digest, max(1, limit)))
-    writer = ManifestWriter.start(store, snapshot_id, records, now)
+    writer = ManifestWriter.start(store, snapshot_id, records, now, parent)
     writer.state.new_objects += store.written_objects - before[0]
     writer.state.new_bytes += store.written_bytes - before[1]
     return writer
@@ -180,6 +237,7 @@ def _read_collection(
     store: ObjectStore,
     writer: ManifestWriter,
     record: CollectionRecord,
+    index: EntryIndex,
     place: tuple[int, int],
     progress: Callable[[Progress], None] | None,
 ) -> None:
@@ -187,6 +245,7 @@ def _read_collection(
     field_types = {f["key"]: f["type"] for f in schema["fields"]}
     cursor = record.cursor or ""
     resumed = bool(cursor)
+    packer = PackWriter(store.backend)
 
     def fetch(at: str) -> ItemPage:
         return client.query_items(
@@ -211,6 +270,7 @@ def _read_collection(
                 # The checkpoint's cursor is too old for Wix (it keeps one for a while only):
                 # read this collection again from its first page.
                 writer.restart_collection(record.id)
+                _load_parent(store, writer, record, index)
                 cursor, resumed = "", False
                 ahead = reader.submit(fetch, cursor)
                 continue
@@ -225,19 +285,16 @@ def _read_collection(
                 raise WixProtocolError("the next cursor is the one just read")
             if page.next_cursor is not None:
                 ahead = reader.submit(fetch, page.next_cursor)
-            before = store.written_objects, store.written_bytes
-            entries = []
-            for item in page.items:
-                put = store.put_canonical(canonical_json(item.data))
-                notes = item_notes(item, put.size, field_types)
-                entries.append(Entry(record.id, item.id, put.digest, put.size, notes))
+            entries, written = _store_page(store, packer, record, page.items, field_types, index)
+            last = page.next_cursor is None
             writer.add_page(
                 record.id,
                 entries,
                 cursor=page.next_cursor,
                 total=page.total if not cursor else None,
-                new_objects=store.written_objects - before[0],
-                new_bytes=store.written_bytes - before[1],
+                removed=[item_id for item_id, _, _ in index.unseen()] if last else (),
+                new_objects=written[0],
+                new_bytes=written[1],
             )
             del page, entries  # the page stored goes before the next is taken
             if progress is not None:
@@ -245,3 +302,43 @@ def _read_collection(
             if record.cursor is None:
                 return
             cursor = record.cursor
+
+
+def _store_page(
+    store: ObjectStore,
+    packer: PackWriter,
+    record: CollectionRecord,
+    items: list[DataItem],
+    field_types: Mapping[str, str],
+    index: EntryIndex,
+) -> tuple[list[tuple[bool, Entry]], tuple[int, int]]:
+    """The page's entries, each with whether it changed since the parent, and the (items, bytes)
+    written: new and changed items go into one pack (written before this returns), unchanged
+    ones point where the parent's entry points."""
+    known = index.lookup([item.id for item in items])
+    packs_before, bytes_before = packer.written_packs, packer.written_bytes
+    made: list[tuple[DataItem, str, int, tuple[str, ...], Any]] = []
+    for item in items:
+        data = canonical_json(item.data)
+        digest = digest_of(data)
+        notes = item_notes(item, len(data), field_types)
+        before = known.get(item.id)
+        if before is not None and before[0] == digest:
+            made.append((item, digest, len(data), notes, json.loads(before[1])))
+        else:
+            made.append((item, digest, len(data), notes, packer.add(store.compress(data))))
+    packer.flush()
+    index.mark_seen(list(known))
+    entries = []
+    for item, digest, size, notes, where in made:
+        if isinstance(where, dict):  # the parent's entry
+            place = (where["pack"], where["at"], where["len"])
+            entries.append((False, Entry(record.id, item.id, digest, size, *place, notes)))
+        else:
+            place = (where.pack, where.offset, where.length)
+            entries.append((True, Entry(record.id, item.id, digest, size, *place, notes)))
+    # Items a pack already held (the same page read again after a crash) are not new.
+    new = sum(1 for is_changed, _ in entries if is_changed)
+    if packer.written_packs == packs_before:
+        new = 0
+    return entries, (new, packer.written_bytes - bytes_before)

@@ -19,6 +19,7 @@ from sites.snapshots import (
     take_snapshot,
     verify_snapshot,
 )
+from sites.snapshots.packs import pack_key
 from sites.wix_clients import data_client_for
 from wixemulator.models import EmuItem
 
@@ -60,6 +61,13 @@ def digests(site, snapshot: Snapshot) -> set[str]:
     return {e.digest for e in manifest_entries(store, read_manifest(store, snapshot.storage_id))}
 
 
+def packs_of(site, snapshot: Snapshot, digests: set[str]) -> set[str]:
+    """The keys of the packs holding the snapshot's items of those hashes."""
+    store = engine.site_store(site.pk)
+    manifest = read_manifest(store, snapshot.storage_id)
+    return {pack_key(e.pack) for e in manifest_entries(store, manifest) if e.digest in digests}
+
+
 def test_retention_prunes_what_the_dry_run_said_and_never_a_pinned_one(shop, owner):
     site, creds = shop
     snapshots = []
@@ -72,6 +80,7 @@ def test_retention_prunes_what_the_dry_run_said_and_never_a_pinned_one(shop, own
         *(digests(site, s) for s in (oldest, day2, day1, newest))
     )
     assert len(only_in_day3) == 1
+    day3_packs = packs_of(site, day3, only_in_day3)
 
     new_rules = RetentionRules(keep_last=2, daily=0, weekly=0, monthly=0)
     preview = rules.retention_preview(site, new_rules)
@@ -92,8 +101,8 @@ def test_retention_prunes_what_the_dry_run_said_and_never_a_pinned_one(shop, own
     store = engine.site_store(site.pk)
     assert set(list_snapshots(store)) == {oldest.storage_id, day1.storage_id, newest.storage_id}
     assert result.objects_deleted >= 1
-    for digest in only_in_day3:
-        assert not store.has(digest)
+    # The product's value only day3 held was in a pack of its own: gone with it.
+    assert day3_packs and not any(store.backend.exists(key) for key in day3_packs)
     for kept in (oldest, day1, newest):
         assert verify_snapshot(store, kept.storage_id).ok
     removed = Activity.objects.filter(site=site, message="Retention removed the snapshot")
@@ -121,7 +130,9 @@ def test_gc_keeps_what_an_interrupted_snapshot_wrote_and_skips_while_one_is_writ
     # A snapshot cut short after the page holding the changed product: its object is named by
     # the pending part alone.
     with data_client_for(site) as client, pytest.raises(Interrupt):
-        take_snapshot(client, store, "interrupted", progress=stop_after_products)
+        take_snapshot(
+            client, store, "interrupted", progress=stop_after_products, parent=first.storage_id
+        )
     assert list_pending(store) == ["interrupted"]
     later = timezone.now() + timedelta(days=3)
     engine.snapshots_prune(site_id=site.pk, now=later)
@@ -130,7 +141,8 @@ def test_gc_keeps_what_an_interrupted_snapshot_wrote_and_skips_while_one_is_writ
     # The changed product's object, written before the interruption and named only by the
     # pending part, survived the collector: the resume (which does not read that page again)
     # left a snapshot whose every object reads back.
-    assert resumed.new_objects == 1
+    assert resumed.new_objects == 1 + 1  # the product, and the delta of Products' entries
+    assert resumed.parent == first.storage_id
     assert verify_snapshot(store, "interrupted").ok
 
     # While the site's storage is held (a snapshot being written), a prune does nothing at all.

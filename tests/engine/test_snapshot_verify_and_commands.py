@@ -15,7 +15,7 @@ from django.core.management import CommandError, call_command
 from sites import engine
 from sites.models import Operation, Snapshot
 from sites.snapshots import manifest_entries, read_manifest
-from sites.snapshots.objects import object_key
+from sites.snapshots.packs import pack_key
 
 from ..conftest import wait_finished
 from .test_snapshots import DEMO, take
@@ -39,9 +39,9 @@ def test_verify_records_a_sound_snapshot_then_names_a_damaged_item(connect, owne
         for e in manifest_entries(store, read_manifest(store, snapshot.storage_id))
         if e.collection == "Customers"
     )
-    path = Path(store.backend.root).joinpath(*object_key(entry.digest).split("/"))
+    path = Path(store.backend.root).joinpath(*pack_key(entry.pack).split("/"))
     data = bytearray(path.read_bytes())
-    data[len(data) // 2] ^= 1
+    data[entry.offset + entry.length // 2] ^= 1
     path.write_bytes(bytes(data))
     second = engine.snapshot_verify_request(snapshot=snapshot, user=owner)
     (second,) = wait_finished([second])

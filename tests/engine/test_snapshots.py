@@ -49,7 +49,8 @@ def test_a_snapshot_of_the_demo_site_completes_with_its_counts_and_activity(conn
     assert snapshot.item_count == sum(DEMO.values()) and snapshot.collection_count == 5
     assert {c["id"]: c["items"] for c in snapshot.collections} == DEMO
     assert {c["status"] for c in snapshot.collections} == {"complete"}
-    assert snapshot.new_bytes > 0 and snapshot.new_objects == sum(DEMO.values()) + 5
+    # Items, schemas, and one segment (the list of its entries) per collection.
+    assert snapshot.new_bytes > 0 and snapshot.new_objects == sum(DEMO.values()) + 5 + 5
     assert (snapshot.collections_done, snapshot.collections_total) == (5, 5)
     # Wix calls: one list of collections, one query per page (every collection fits in one).
     assert data_calls(creds.site_id, COLLECTIONS) == 1
@@ -64,7 +65,8 @@ def test_a_snapshot_of_the_demo_site_completes_with_its_counts_and_activity(conn
     assert outcomes == [(Activity.SUCCEEDED, "Take a snapshot")]
     assert type(site).objects.get(pk=site.pk).version > version
 
-    # A second snapshot of unchanged data stores nothing new: every object is already there.
+    # A second snapshot of unchanged data stores nothing new: compared with the first (its
+    # parent), it names the same segments and writes only its manifest.
     _, second = take(site, owner)
     assert second.state == Snapshot.State.COMPLETE
     assert second.item_count == snapshot.item_count

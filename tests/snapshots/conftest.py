@@ -18,7 +18,8 @@ from typing import Any
 import boto3
 import pytest
 
-from sites.snapshots import LocalBackend, ObjectStore, S3Backend
+from sites.snapshots import LocalBackend, ObjectStore, PackReader, S3Backend
+from sites.snapshots.packs import pack_key
 from tests.processes import free_port, stop_process_group, wait_for, write_pid
 from wixapi import ApiKeyAuth, WixDataClient
 from wixemulator import services as emu
@@ -155,3 +156,18 @@ def data_client(emulator_url: str) -> Iterator[Callable[[emu.SiteCredentials], W
     yield make
     for client in clients:
         client.close()
+
+
+def stored_item(store: ObjectStore, entry: Any) -> Any:
+    """An entry's item as the store holds it (read out of its pack, its hash checked)."""
+    return json.loads(PackReader(store.backend).item(entry))
+
+
+def damage_item(store: ObjectStore, entry: Any) -> None:
+    """Flip one byte in the middle of one item's bytes inside its pack (its neighbours intact)."""
+    middle = entry.offset + entry.length // 2
+
+    def flip(data: bytes) -> bytes:
+        return data[:middle] + bytes([data[middle] ^ 0x01]) + data[middle + 1 :]
+
+    damage(store, pack_key(entry.pack), flip)

@@ -21,6 +21,8 @@ from wixapi import WixServerError
 from wixemulator import services as emu
 from wixemulator.models import EmuCollection, EmuItem, EmuRequestLog
 
+from .conftest import stored_item
+
 DEMO = {"BlogPosts": 24, "Customers": 60, "Events": 12, "Products": 300, "Stores/Products": 40}
 
 
@@ -54,7 +56,7 @@ def test_a_snapshot_holds_every_collection_item_and_schema(emu_store, data_clien
     products = _wix_items(client, "Products")
     for entry in entries:
         if entry.collection == "Products":
-            assert store.get_json(entry.digest) == products[entry.item_id]
+            assert stored_item(store, entry) == products[entry.item_id]
     schema = store.get_json(next(c.schema for c in manifest.collections if c.id == "Customers"))
     assert schema["id"] == "Customers" and "email" in {f["key"] for f in schema["fields"]}
     # The schema as Wix sent it, extras included (a restore needs what a reference points to).
@@ -78,10 +80,14 @@ def test_wix_calls_are_one_per_page_and_none_repeated(emu_store, data_client, st
 def test_a_second_snapshot_of_unchanged_data_stores_nothing_new(emu_store, data_client, store):
     client = data_client(emu_store)
     first = take_snapshot(client, store, "s1")
-    second = take_snapshot(client, store, "s2")
-    assert first.new_objects == sum(DEMO.values()) + len(DEMO)  # items and schemas
+    second = take_snapshot(client, store, "s2", parent="s1")
+    # Items, schemas, and one segment (list of entries) per collection.
+    assert first.new_objects == sum(DEMO.values()) + len(DEMO) + len(DEMO)
     assert second.new_objects == 0 and second.new_bytes == 0
-    assert second.items == first.items
+    assert second.items == first.items and second.parent == "s1"
+    # It names the first's segments: its manifest is all it stored.
+    assert [c.segments for c in second.collections] == [c.segments for c in first.collections]
+    assert list(manifest_entries(store, second)) == list(manifest_entries(store, first))
 
 
 def test_one_percent_changed_stores_one_percent_new(emu_store, data_client, store):
@@ -91,9 +97,15 @@ def test_one_percent_changed_stores_one_percent_new(emu_store, data_client, stor
     for item in list(client.iter_items("Products"))[:4]:  # 4 of 436: about 1 %
         changed.append({**item.data, "stock": item.data["stock"] + 1})
     assert client.bulk_update("Products", changed).total_failures == 0
-    second = take_snapshot(client, store, "s2")
-    assert second.new_objects == 4
+    second = take_snapshot(client, store, "s2", parent="s1")
+    assert second.new_objects == 4 + 1  # the items, and the delta of Products' entries
     assert second.new_bytes < first.new_bytes * 0.03
+    # Read back as one list, the snapshot is what Wix holds now, the changed items included.
+    stored = {e.item_id: stored_item(store, e) for e in manifest_entries(store, second)}
+    live = {i.id: i.data for name in DEMO for i in client.iter_items(name, page_size=100)}
+    assert stored == live and [stored[c["_id"]]["stock"] for c in changed] == [
+        c["stock"] for c in changed
+    ]
 
 
 def test_an_interrupted_snapshot_is_not_complete_and_resumes_from_its_last_page(
@@ -189,6 +201,6 @@ def test_odd_items_are_kept_as_wix_returned_them_with_a_note(emu_store, data_cli
     entries = {e.item_id: e for e in manifest_entries(store, manifest)}
     assert entries["odd"].notes == ("capacity is str, not NUMBER",)
     assert "over 500 KB" in entries["big"].notes[0]
-    assert store.get_json(entries["big"].digest) == client.get_item("Events", "big").data
-    assert store.get_json(entries["odd"].digest)["capacity"] == "lots"
+    assert stored_item(store, entries["big"]) == client.get_item("Events", "big").data
+    assert stored_item(store, entries["odd"])["capacity"] == "lots"
     assert next(c for c in manifest.collections if c.id == "Events").notes == 2

@@ -21,9 +21,10 @@ from sites.snapshots import (
 )
 from sites.snapshots.export import csv_columns, csv_row
 from sites.snapshots.objects import object_key
+from sites.snapshots.packs import pack_key
 from wixemulator.models import EmuCollection, EmuItem
 
-from .conftest import damage, flip_byte
+from .conftest import damage, damage_item, flip_byte
 
 
 @pytest.fixture
@@ -41,16 +42,33 @@ def test_verify_passes_a_sound_snapshot(snapshot, store):
 
 def test_verify_names_each_damaged_and_missing_item(snapshot, store):
     _, manifest = snapshot
-    entries = [e for e in manifest_entries(store, manifest) if e.collection == "Customers"]
-    damage(store, object_key(entries[0].digest), flip_byte)
-    store.backend.delete(object_key(entries[1].digest))
+    entries = list(manifest_entries(store, manifest))
+    customers = [e for e in entries if e.collection == "Customers"]
+    damage_item(store, customers[1])
+    # A whole pack gone (a page of Events): each of its items is listed as missing.
+    events = [e for e in entries if e.collection == "Events"]
+    store.backend.delete(pack_key(events[0].pack))
+    gone_ids = [e.item_id for e in entries if e.pack == events[0].pack]
     report = verify_snapshot(store, "s1")
     assert not report.ok
-    ((bad,), (gone,)) = report.damaged, report.missing
-    assert (bad.collection, bad.item_id) == ("Customers", entries[0].item_id)
-    assert object_key(entries[0].digest) in bad.message
-    assert (gone.collection, gone.item_id) == ("Customers", entries[1].item_id)
-    assert report.intact == 436 + 5 - 2
+    (bad,) = report.damaged
+    assert (bad.collection, bad.item_id) == ("Customers", customers[1].item_id)
+    assert pack_key(customers[1].pack) in bad.message
+    assert [(p.collection, p.item_id) for p in report.missing] == [
+        ("Events", item_id) for item_id in gone_ids
+    ]
+    assert report.intact == 436 + 5 - 1 - len(gone_ids)
+
+
+def test_verify_names_a_collection_whose_list_of_items_is_damaged(snapshot, store):
+    _, manifest = snapshot
+    record = next(c for c in manifest.collections if c.id == "Customers")
+    damage(store, object_key(record.segments[0]["hash"]), flip_byte)
+    report = verify_snapshot(store, "s1")
+    # The collection's list is named as damaged (whatever entry the flipped byte also spoilt).
+    (whole,) = [p for p in report.damaged if p.item_id is None]
+    assert whole.collection == "Customers" and "damaged" in whole.message
+    assert not report.ok
 
 
 def _zip(store, **options) -> zipfile.ZipFile:
@@ -116,8 +134,8 @@ def test_odd_items_export_exactly_as_stored(emu_store, data_client, store):
 def test_a_damaged_object_stops_the_download_with_its_name(snapshot, store):
     _, manifest = snapshot
     entry = next(e for e in manifest_entries(store, manifest) if e.collection == "Products")
-    damage(store, object_key(entry.digest), flip_byte)
-    with pytest.raises(CorruptObject, match=entry.digest):
+    damage_item(store, entry)
+    with pytest.raises(CorruptObject, match=pack_key(entry.pack)):
         b"".join(export_zip(store, "s1"))
 
 
