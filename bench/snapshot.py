@@ -90,7 +90,7 @@ def main() -> int:
 
     from sites import engine
     from sites.models import Operation, Snapshot
-    from sites.snapshots import export_zip, manifest_entries, read_manifest
+    from sites.snapshots import PackReader, export_zip, manifest_entries, read_manifest
     from wixapi import ApiKeyAuth, WixDataClient
     from wixemulator import demo
     from wixemulator.models import EmuItem, EmuRequestLog, EmuSite
@@ -186,8 +186,9 @@ def main() -> int:
     def read_objects() -> float:
         started = time.perf_counter()
         manifest = read_manifest(store, first.storage_id)
+        reader = PackReader(store.backend)
         for entry in manifest_entries(store, manifest):
-            store.get_canonical(entry.digest)
+            reader.item(entry)
         return time.perf_counter() - started
 
     def download(snap: Snapshot) -> tuple[float, int]:
