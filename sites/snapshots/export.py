@@ -28,6 +28,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import stat
 import tempfile
 import zlib
@@ -107,10 +108,16 @@ def csv_row(data: dict[str, Any], columns: list[str]) -> list[str]:
 
 
 def _cell(value: Any) -> str:
+    # Called for every field of every item: the common kinds first, by exact type.
+    kind = type(value)
+    if kind is str:
+        return "'" + value if value.startswith(_FORMULA) else value
     if value is None:
         return ""
-    if isinstance(value, bool):
+    if kind is bool:
         return "true" if value else "false"
+    if kind is int or (kind is float and math.isfinite(value)):
+        return repr(value)  # what JSON writes for these
     if isinstance(value, int | float):
         return json.dumps(value)
     if isinstance(value, dict) and set(value) == {"$date"} and isinstance(value["$date"], str):

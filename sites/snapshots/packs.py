@@ -13,6 +13,7 @@ nothing, and `verify` can tell a pack rewritten under its name from one intact.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,8 +29,11 @@ PACK_BYTES = 8 << 20
 READ_WINDOW = 1 << 20
 
 
+_NAME = re.compile(r"[0-9a-f]{64}")
+
+
 def pack_key(name: str) -> str:
-    if len(name) != 64 or not all(c in "0123456789abcdef" for c in name):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise ValueError(f"not a pack name: {name!r:.80}")
     return f"packs/{name[:2]}/{name}"
 
@@ -88,6 +92,7 @@ class PackReader:
         self.backend = backend
         self.window = window
         self._key = ""
+        self._pack = ""
         self._start = 0
         self._data = b""
 
