@@ -92,6 +92,9 @@ class EntryIndex:
             list(ids),
         )
 
+    def reset_seen(self) -> None:
+        self._db.execute("UPDATE entry SET seen = 0")
+
     def unseen(self) -> Iterator[tuple[str, str | None, bytes]]:
         """(id, digest, line) of every id not marked seen, in the order they were added."""
         rows = self._db.execute("SELECT id, digest, line FROM entry WHERE seen = 0 ORDER BY ord")

@@ -103,14 +103,15 @@ class PackReader:
     def read(self, pack: str, offset: int, length: int, digest: str) -> bytes:
         """The item's canonical JSON, its hash checked: CorruptObject on any mismatch (naming
         the pack and offset), ObjectNotFound when the pack is gone."""
-        key = pack_key(pack)
+        # The window's pack is named (and its name checked) once, not once per item read.
+        key = self._key if pack and pack == self._pack else pack_key(pack)
         where = f"{key} at {offset}"
         if offset < 0 or length <= 0:
             raise CorruptObject(f"{where} is damaged: the manifest gives no usable place.", key=key)
         end = offset + length
         if key != self._key or offset < self._start or end > self._start + len(self._data):
             self._data = self.backend.get_range(key, offset, max(length, self.window))
-            self._key, self._start = key, offset
+            self._key, self._pack, self._start = key, pack, offset
         frame = self._data[offset - self._start : end - self._start]
         if len(frame) != length:
             raise CorruptObject(f"{where} is damaged: the pack ends before the item.", key=key)

@@ -23,8 +23,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-import zstandard
-
 from .errors import ManifestError, ObjectNotFound
 from .index import EntryIndex
 from .manifest import (
@@ -39,7 +37,7 @@ from .manifest import (
     removal_line,
     write_manifest,
 )
-from .objects import ObjectStore, canonical_json, decompress
+from .objects import ObjectStore, canonical_json, compress, decompress
 from .segments import read_segment, write_segment
 
 FORMAT = 2
@@ -169,7 +167,7 @@ class ManifestWriter:
         changed += len(lines) - len(entries)
         if lines:
             number = self.state.next_part
-            body = zstandard.ZstdCompressor(level=3).compress(b"".join(lines))
+            body = compress(b"".join(lines))
             self.store.backend.put(part_key(self.state.snapshot_id, number), body)
             self.state.parts.append(
                 {

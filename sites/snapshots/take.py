@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -50,7 +50,7 @@ from .manifest import (
     read_manifest,
 )
 from .objects import ObjectStore, canonical_json, digest_of
-from .packs import PackWriter
+from .packs import PackWriter, Slot
 from .pending import ManifestWriter, discard_pending
 
 MAX_PAGE = 1000
@@ -163,16 +163,18 @@ def take_snapshot(
         return read_manifest(store, snapshot_id)
     writer = ManifestWriter.resume(store, snapshot_id)
     if writer is None:
-        usable = parent if parent and _parent_manifest(store, parent) else None
+        parent_manifest = _parent_manifest(store, parent)
+        usable = parent_manifest.snapshot_id if parent_manifest else None
         writer = _start(client, store, snapshot_id, page_size, clock(), usable)
+    else:
+        parent_manifest = _parent_manifest(store, writer.state.parent)
     records = writer.state.collections
     with EntryIndex() as index:
         for number, record in enumerate(records):
             if record.status in (PENDING, READING):
-                _load_parent(store, writer, record, index)
+                parent_manifest = _load_parent(store, writer, parent_manifest, record, index)
                 place = (number, len(records))
                 _read_collection(client, store, writer, record, index, place, progress)
-    parent_manifest = _parent_manifest(store, writer.state.parent)
     return writer.commit(clock(), parent_manifest)
 
 
@@ -188,16 +190,20 @@ def _parent_manifest(store: ObjectStore, parent: str | None) -> Manifest | None:
 
 
 def _load_parent(
-    store: ObjectStore, writer: ManifestWriter, record: CollectionRecord, index: EntryIndex
-) -> None:
+    store: ObjectStore,
+    writer: ManifestWriter,
+    parent: Manifest | None,
+    record: CollectionRecord,
+    index: EntryIndex,
+) -> Manifest | None:
     """Fill the index with the parent's entries of this collection, and mark as seen the ids of
-    the pages already read (a resumed read). A parent that no longer reads is dropped for the
-    rest of the snapshot: what is read from then on is compared with nothing."""
+    the pages already read (a resumed read). A parent whose entries no longer read is dropped
+    for the rest of the snapshot (what is read from then on is compared with nothing): the
+    parent to go on with is returned."""
     index.clear()
-    parent = _parent_manifest(store, writer.state.parent)
     own = next((c for c in parent.collections if c.id == record.id), None) if parent else None
-    if own is None:
-        return
+    if parent is None or own is None:
+        return parent
     try:
         index.add(
             (e.item_id, e.digest, e.line())
@@ -206,10 +212,11 @@ def _load_parent(
     except StorageError:
         index.clear()
         writer.state.parent = None
-        return
+        return None
     seen = [json.loads(line[1:])["id"] for line in writer.part_lines(record.id)]
     for start in range(0, len(seen), MAX_PAGE):
         index.mark_seen(seen[start : start + MAX_PAGE])
+    return parent
 
 
 def _start(
@@ -270,7 +277,8 @@ def _read_collection(
                 # The checkpoint's cursor is too old for Wix (it keeps one for a while only):
                 # read this collection again from its first page.
                 writer.restart_collection(record.id)
-                _load_parent(store, writer, record, index)
+                # Nothing of it counts as read any more: every parent id is unseen again.
+                index.reset_seen()
                 cursor, resumed = "", False
                 ahead = reader.submit(fetch, cursor)
                 continue
@@ -317,26 +325,27 @@ def _store_page(
     ones point where the parent's entry points."""
     known = index.lookup([item.id for item in items])
     packs_before, bytes_before = packer.written_packs, packer.written_bytes
-    made: list[tuple[DataItem, str, int, tuple[str, ...], Any]] = []
+    # Each entry with its slot in this page's pack when it changed: the pack's name is known
+    # once the pack is written, below.
+    made: list[tuple[Slot | None, Entry]] = []
     for item in items:
         data = canonical_json(item.data)
         digest = digest_of(data)
         notes = item_notes(item, len(data), field_types)
         before = known.get(item.id)
         if before is not None and before[0] == digest:
-            made.append((item, digest, len(data), notes, json.loads(before[1])))
+            old = json.loads(before[1])
+            place = (old["pack"], old["at"], old["len"])
+            made.append((None, Entry(record.id, item.id, digest, len(data), *place, notes)))
         else:
-            made.append((item, digest, len(data), notes, packer.add(store.compress(data))))
+            slot = packer.add(store.compress(data))
+            place = ("", slot.offset, slot.length)
+            made.append((slot, Entry(record.id, item.id, digest, len(data), *place, notes)))
     packer.flush()
     index.mark_seen(list(known))
-    entries = []
-    for item, digest, size, notes, where in made:
-        if isinstance(where, dict):  # the parent's entry
-            place = (where["pack"], where["at"], where["len"])
-            entries.append((False, Entry(record.id, item.id, digest, size, *place, notes)))
-        else:
-            place = (where.pack, where.offset, where.length)
-            entries.append((True, Entry(record.id, item.id, digest, size, *place, notes)))
+    entries = [
+        (True, replace(entry, pack=slot.pack)) if slot else (False, entry) for slot, entry in made
+    ]
     # Items a pack already held (the same page read again after a crash) are not new.
     new = sum(1 for is_changed, _ in entries if is_changed)
     if packer.written_packs == packs_before:
