@@ -153,6 +153,31 @@ def test_a_resume_whose_cursor_expired_reads_that_collection_again(emu_store, da
     assert len({e.item_id for e in entries}) == len(entries) == 300
 
 
+def test_a_collection_read_anew_still_finds_what_was_removed_since_the_parent(
+    emu_store, data_client, store
+):
+    client = data_client(emu_store)
+    take_snapshot(client, store, "s0", page_size=100)
+
+    def crash_in_products(progress):
+        if progress.collection_id == "Products" and progress.items_done == 200:
+            raise Interrupt
+
+    with pytest.raises(Interrupt):
+        take_snapshot(client, store, "s1", page_size=100, parent="s0", progress=crash_in_products)
+    # An item of a page read before the interruption goes; the read must start over.
+    EmuItem.objects.filter(
+        collection__site__site_id=emu_store.site_id,
+        collection__collection_id="Products",
+        item_id="product-0001",
+    ).delete()
+    emu.advance_clock(emu_store.site_id, seconds=31 * 60)
+    manifest = take_snapshot(client, store, "s1", page_size=100)
+    products = {e.item_id for e in manifest_entries(store, manifest) if e.collection == "Products"}
+    assert "product-0001" not in products and len(products) == 299
+    assert manifest.parent == "s0"
+
+
 def test_a_collection_deleted_mid_snapshot_is_recorded_missing(emu_store, data_client, store):
     client = data_client(emu_store)
 
