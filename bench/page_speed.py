@@ -8,11 +8,11 @@ so requests never wait for each other), alternating with `bench/bare/`: a view t
 the same middleware and login check and answers two bytes. Alternating makes both see the same
 noise; the figure is the ratio of the medians.
 
-Target: the site page's median at most 3x the bare view's. A page reads the site's state and
-draws its tables once per version of the site (a change the page shows moves the version) and
-keeps them; the first view after a change is timed too (the version is moved before each of those
-requests), as are the owner's dashboard with the same site and 9 more, and the page's live
-fragment with something changed (info only).
+Targets, as multiples of the bare view's median: the site page at most 3x (its state and rows
+read once per version of the site and kept: a change the page shows moves the version); the
+site page's first view after a change at most 5x (the version is moved before each of those
+requests, so nothing is kept); the owner's dashboard with the same site and 9 more at most 3x.
+The page's live fragment with something changed is timed too (info only).
 """
 
 from __future__ import annotations
@@ -24,6 +24,9 @@ import time
 from bench import _harness as h
 
 AFTER_CHANGE = "site page, first view after a change"
+DASHBOARD = "dashboard (10 sites)"
+# Each page's budget, as a multiple of the bare view's median (issue 13's figures).
+TARGETS = {"site page": 3.0, AFTER_CHANGE: 5.0, DASHBOARD: 3.0}
 
 
 def timed_get(port: int, path: str, cookie: str) -> tuple[float, int, int]:
@@ -63,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         "site page": reverse("sites:site", args=[site.pk]),
         AFTER_CHANGE: reverse("sites:site", args=[site.pk]),
         "site page, live fragment (changed)": reverse("sites:site_live", args=[site.pk]),
-        "dashboard (10 sites)": reverse("sites:dashboard"),
+        DASHBOARD: reverse("sites:dashboard"),
     }
     report.note(
         f"site with 1,000 backups; gunicorn, 1 sync worker; {args.rounds} rounds, "
@@ -89,15 +92,15 @@ def main(argv: list[str] | None = None) -> int:
         if name == "bare":
             continue
         median = h.median(times[name])
-        is_target = name == "site page"
+        limit = TARGETS.get(name)
         report.figure(
             f"{name}, median ({sizes[name] / 1024:.0f} KB)",
             median * 1000,
             " ms",
             baseline=bare * 1000,
             baseline_name="bare view",
-            target="at most 3x the bare view" if is_target else "",
-            ok=median <= 3 * bare if is_target else None,
+            target=f"at most {limit:g}x the bare view" if limit else "",
+            ok=median <= limit * bare if limit else None,
         )
         report.note(f"p90 {h.percentile(times[name], 0.9) * 1000:.1f} ms")
     return report.finish()

@@ -7,11 +7,12 @@ from functools import cached_property
 from typing import Any, NamedTuple
 
 import django
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from .. import cache, rules
 from ..models import Activity, Backup, Operation, Restoration, Site, Snapshot
+from .batch import fetch_prepared
 from .live import (
     Announcement,
     Live,
@@ -21,8 +22,22 @@ from .live import (
     refreshing,
     site_version_text,
 )
-from .snapshots import SnapshotSection, read_snapshots, snapshot_section
-from .state import STATE_KEPT_SECONDS, site_attention, site_states, state_key
+from .snapshots import (
+    SnapshotSection,
+    snapshot_rows_read,
+    snapshot_section,
+    snapshots_queryset,
+)
+from .state import (
+    STATE_KEPT_SECONDS,
+    STATE_QUERIES,
+    SiteState,
+    site_attention,
+    site_states,
+    state_key,
+    state_querysets,
+    states_from_rows,
+)
 
 # The watched statuses that keep an open page polling (a backup's, a restoration's).
 _NOT_FINAL = frozenset((Backup.PENDING, *Restoration.RUNNING))
@@ -186,8 +201,9 @@ _ROWS_FORMAT = hashlib.blake2b(
 ).hexdigest()
 
 
-def _read_rows(site: Site) -> TableRows:
-    """The newest rows of a site's three tables, in a fixed number of queries."""
+def _rows_querysets(site: Site) -> list[QuerySet]:
+    """The queries of a site's three tables and of the backup a new one evicts (none depends
+    on another's answer: a first view sends them with the state's, pages/batch.py)."""
     backups = site.backups.values_list(*_BACKUP_FIELDS)[:BACKUPS_SHOWN]
     # What a restoration's row says of its backup (its type and when), read with it: the backup
     # may be far down the list, or gone from it.
@@ -204,19 +220,36 @@ def _read_rows(site: Site) -> TableRows:
     activity = site.activities.annotate(actor_name=F("actor__username")).values_list(
         *_ACTIVITY_FIELDS
     )[:ACTIVITY_SHOWN]
-    full = getattr(site, "slots_used", rules.slot_count()) >= rules.slot_count()
-    evicted = rules.backup_evicted_next(site) if full else None
+    # The oldest backups holding a slot, of which rules.evicted_by_next_backup picks the one
+    # Wix would delete (read whether or not every slot is used: sent together, it costs nothing).
+    holding = (
+        site.backups.holding_slot()
+        .order_by("requested_at", "wix_id")
+        .values_list(*_BACKUP_FIELDS)[: rules.slot_count()]
+    )
+    return [backups, restorations, activity, holding]
+
+
+def _rows_from(results: list[list[tuple[Any, ...]]], snapshots: list[Snapshot]) -> TableRows:
+    backups, restorations, activity, holding = results
     return TableRows(
         backups=tuple(BackupView(*values) for values in backups),
         restorations=tuple(_restoration_row(values) for values in restorations),
         activity=tuple(ActivityView(*values) for values in activity),
-        evicted=_view_of(evicted) if evicted is not None else None,
-        snapshots=read_snapshots(site),
+        evicted=rules.evicted_by_next_backup([BackupView(*values) for values in holding]),
+        snapshots=snapshot_rows_read(snapshots),
     )
 
 
-def _view_of(backup: Backup) -> BackupView:
-    return BackupView(*(getattr(backup, name) for name in _BACKUP_FIELDS))
+def _read_rows(site: Site) -> TableRows:
+    """The newest rows of a site's three tables, in one round trip."""
+    results, snapshots = fetch_prepared(
+        ("site-rows", rules.slot_count()),
+        [site.pk],
+        lambda: _rows_querysets(site),
+        snapshots_queryset(site),
+    )
+    return _rows_from(results, snapshots)
 
 
 def _restoration_row(values: tuple[Any, ...]) -> RestorationRow:
@@ -239,6 +272,18 @@ def _restoration_row(values: tuple[Any, ...]) -> RestorationRow:
 
 def _rows_key(site: Site) -> str:
     return f"wbm:site-rows:{_ROWS_FORMAT}:{site.pk}:{site.version}"
+
+
+def _read_state_and_rows(site: Site) -> tuple[SiteState, TableRows]:
+    results, snapshots = fetch_prepared(
+        ("site-state-and-rows", rules.slot_count()),
+        [site.pk],
+        lambda: [*state_querysets([site.pk]), *_rows_querysets(site)],
+        snapshots_queryset(site),
+    )
+    split = STATE_QUERIES
+    state = states_from_rows([site.pk], results[:split])[site.pk]
+    return state, _rows_from(results[split:], snapshots)
 
 
 def table_rows(site: Site, kept: object = None) -> TableRows:
@@ -266,8 +311,17 @@ def site_page(*, site: Site, watched: str = "", refresh_since: float | None = No
     """What a site's page shows around its tables."""
     now = timezone.now()
     # The state and the rows in one round trip to the cache: the page draws both.
-    rows_key = _rows_key(site)
-    found = cache.get_many([state_key(site), rows_key])
+    rows_key, site_state_key = _rows_key(site), state_key(site)
+    found = cache.get_many([site_state_key, rows_key])
+    if not isinstance(found.get(site_state_key), SiteState) and not isinstance(
+        found.get(rows_key), TableRows
+    ):
+        # The first view after a change: the state and the rows read in one round trip.
+        found[site_state_key], found[rows_key] = _read_state_and_rows(site)
+        cache.set_many(
+            {site_state_key: found[site_state_key], rows_key: found[rows_key]},
+            STATE_KEPT_SECONDS,
+        )
     state = site_states([site], found)[0]
     work = state.in_flight()
     running = list(work.operations)

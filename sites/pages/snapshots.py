@@ -8,7 +8,7 @@ and the views refuse for the same reasons.
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Window
+from django.db.models import Count, QuerySet, Window
 
 from .. import rules
 from ..models import Operation, Site, Snapshot
@@ -77,15 +77,24 @@ class SnapshotSection:
         return max(self.total - len(self.rows), 0)
 
 
-def read_snapshots(site: Site, limit: int = SNAPSHOTS_SHOWN) -> tuple[list[Snapshot], int]:
-    """The site's newest snapshots (newest first) and how many it has, in one query; kept with
-    the site's rows per version (pages/site.py: every change to a snapshot moves the version)."""
-    found = list(
+def snapshots_queryset(site: Site, limit: int = SNAPSHOTS_SHOWN) -> QuerySet[Snapshot]:
+    """The site's newest snapshots (newest first), each with how many the site has: one query."""
+    return (
         site.snapshots.select_related("backup", "verify_operation")
         .annotate(total=Window(expression=Count("id")))
         .order_by("-started_at", "-id")[:limit]
     )
+
+
+def snapshot_rows_read(found: list[Snapshot]) -> tuple[list[Snapshot], int]:
+    """What `snapshots_queryset` read, as kept with the site's rows per version (pages/site.py:
+    every change to a snapshot moves the version)."""
     return found, found[0].total if found else 0
+
+
+def read_snapshots(site: Site, limit: int = SNAPSHOTS_SHOWN) -> tuple[list[Snapshot], int]:
+    """The site's newest snapshots (newest first) and how many it has, in one query."""
+    return snapshot_rows_read(list(snapshots_queryset(site, limit)))
 
 
 def snapshot_rows(

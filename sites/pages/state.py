@@ -9,10 +9,11 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 
 from .. import cache, rules
 from ..models import Backup, Operation, Restoration, Site
+from .batch import fetch_prepared
 from .live import WATCH_LIMIT
 
 
@@ -74,10 +75,18 @@ _STATE_FORMAT = hashlib.blake2b(
 ).hexdigest()
 
 
-def _read_site_states(site_ids: list[Any]) -> dict[Any, SiteState]:
-    """The states of these sites, in the same few queries however many sites and rows."""
-    summaries: dict[Any, dict[str, Any]] = {pk: {} for pk in site_ids}
-    for row in (
+_SUMMARY_FIELDS = (
+    "slots_used",
+    "pending_backups",
+    "newest_auto_at",
+    "newest_on_demand_at",
+)
+
+
+def state_querysets(site_ids: list[Any]) -> list[QuerySet]:
+    """The queries of these sites' states: the same few however many sites and rows, none
+    depending on another's answer (so a page can send them together, pages/batch.py)."""
+    summaries = (
         Backup.objects.filter(site__in=site_ids)
         .order_by()
         .values("site")
@@ -89,22 +98,53 @@ def _read_site_states(site_ids: list[Any]) -> dict[Any, SiteState]:
                 "requested_at", filter=Q(status=Backup.READY, type=Backup.ON_DEMAND)
             ),
         )
-    ):
-        summaries[row.pop("site")] = row
+        .values_list("site", *_SUMMARY_FIELDS)
+    )
     # Wix's running restorations, read whole at once (there are few: one runs at a time): their
     # count, what the page watches and the backups they read come from the same rows.
-    pending_restorations = list(
-        # Running: PENDING or IN_PROGRESS (Restoration.RUNNING), started here or in Wix's screens.
+    # Running: PENDING or IN_PROGRESS (Restoration.RUNNING), started here or in Wix's screens.
+    restorations = (
         Restoration.objects.filter(site__in=site_ids, status__in=Restoration.RUNNING)
         .order_by("-requested_at")
         .values_list("site", "wix_id", "status", "backup_wix_id")
     )
-    for site_id, *_ in pending_restorations:
+    running = _running().filter(site__in=site_ids).values_list(*_RUNNING_FIELDS)
+    # What the page watches: PENDING backups, and READY ones being deleted (final until Wix says
+    # DELETED), read in the same query.
+    being_deleted = Operation.objects.filter(
+        site=OuterRef("site"),
+        backup_wix_id=OuterRef("wix_id"),
+        kind=Operation.Kind.DELETE_BACKUP,
+        state__in=Operation.RUNNING,
+    )
+    watched = (
+        Backup.objects.filter(site__in=site_ids)
+        .filter(Q(status=Backup.PENDING) | Exists(being_deleted))
+        .order_by("-requested_at")
+        .values_list("site", "wix_id", "status")
+    )
+    return [summaries, restorations, running, watched]
+
+
+# How many querysets `state_querysets` makes (a caller sending more with them splits the rows).
+STATE_QUERIES = 4
+
+
+def states_from_rows(
+    site_ids: list[Any], results: list[list[tuple[Any, ...]]]
+) -> dict[Any, SiteState]:
+    """The states of these sites from the rows of `state_querysets`, in its order."""
+    summary_rows, restoration_rows, running_rows, watched_rows = results
+    summaries: dict[Any, dict[str, Any]] = {pk: {} for pk in site_ids}
+    for site_id, *values in summary_rows:
+        summaries[site_id] = dict(zip(_SUMMARY_FIELDS, values, strict=True))
+    for site_id, *_ in restoration_rows:
         summary = summaries[site_id]
         summary["pending_restorations"] = summary.get("pending_restorations", 0) + 1
     running: dict[Any, list[dict[str, Any]]] = {pk: [] for pk in site_ids}
-    for values in _running().filter(site__in=site_ids).values(*_RUNNING_FIELDS):
-        running[values["site_id"]].append(values)
+    for values in running_rows:
+        op = dict(zip(_RUNNING_FIELDS, values, strict=True))
+        running[op["site_id"]].append(op)
 
     watch: dict[Any, dict[str, str]] = {pk: {} for pk in site_ids}
 
@@ -112,27 +152,10 @@ def _read_site_states(site_ids: list[Any]) -> dict[Any, SiteState]:
         if len(watch[site_id]) < WATCH_LIMIT:
             watch[site_id][key] = status
 
-    # A backup being deleted is READY (final) until Wix says DELETED: watch it too.
-    deleting = {
-        op["backup_wix_id"]
-        for ops in running.values()
-        for op in ops
-        if op["kind"] == Operation.Kind.DELETE_BACKUP
-    }
-    pending = [pk for pk, summary in summaries.items() if summary.get("pending_backups")]
-    if pending or deleting:
-        rows = (
-            Backup.objects.filter(
-                Q(site__in=pending, status=Backup.PENDING)
-                | Q(site__in=site_ids, wix_id__in=deleting)
-            )
-            .order_by("-requested_at")
-            .values_list("site", "wix_id", "status")
-        )
-        for site_id, wix_id, status in rows:
-            add(site_id, f"b.{wix_id}", status)
+    for site_id, wix_id, status in watched_rows:
+        add(site_id, f"b.{wix_id}", status)
     restoring_from: dict[Any, set[str]] = {pk: set() for pk in site_ids}
-    for site_id, wix_id, status, backup_wix_id in pending_restorations:
+    for site_id, wix_id, status, backup_wix_id in restoration_rows:
         add(site_id, f"r.{wix_id}", status)
         restoring_from[site_id].add(backup_wix_id)
     return {
@@ -144,6 +167,12 @@ def _read_site_states(site_ids: list[Any]) -> dict[Any, SiteState]:
         )
         for pk in site_ids
     }
+
+
+def _read_site_states(site_ids: list[Any]) -> dict[Any, SiteState]:
+    """The states of these sites, their queries sent together."""
+    results, _ = fetch_prepared("site-states", site_ids, lambda: state_querysets(site_ids))
+    return states_from_rows(site_ids, results)
 
 
 def state_key(site: Site) -> str:

@@ -1,0 +1,122 @@
+"""Several independent reads of a page sent to the database together.
+
+A site's page read after a change needs about ten small queries. Each costs a round trip to
+PostgreSQL, and on a busy machine every round trip waits for the scheduler twice (the server's
+process, then ours): that wait, not the queries, was most of the page's time (bench/page_speed.py).
+On PostgreSQL the queries go out in one pipeline (psycopg's pipeline mode) and their results come
+back in one round trip; elsewhere (SQLite) they run one after another as the ORM runs them. Either
+way each query is logged as Django logs any query, so the tests still count them.
+"""
+
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from weakref import WeakKeyDictionary
+
+from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import QuerySet
+from django.db.models.sql.compiler import SQLCompiler
+
+Model = TypeVar("Model")
+Rows = list[list[tuple[Any, ...]]]
+
+# Building a page's querysets and compiling them to SQL was half of a first view's own time, the
+# same work at every view for another site id. So each connection (one per thread) keeps them
+# compiled, by the caller's key; only the ids in their parameters change from call to call.
+_KEPT_PER_CONNECTION = 64
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    ids: tuple[Any, ...]
+    compilers: list[SQLCompiler]
+    statements: list[tuple[str, tuple[Any, ...]]]
+
+
+_compiled: "WeakKeyDictionary[BaseDatabaseWrapper, dict[Hashable, _Compiled]]" = WeakKeyDictionary()
+
+
+def _swapped(params: tuple[Any, ...], ids: dict[Any, Any]) -> tuple[Any, ...]:
+    """The parameters with each id of the compiled call replaced by this call's."""
+    out = []
+    for value in params:
+        try:
+            out.append(ids.get(value, value))
+        except TypeError:  # unhashable (a list or a dict): never an id
+            out.append(value)
+    return tuple(out)
+
+
+def fetch_prepared(
+    key: Hashable,
+    ids: Sequence[Any],
+    build: Callable[[], Sequence[QuerySet]],
+    last: QuerySet[Model] | None = None,
+) -> tuple[Rows, list[Model]]:
+    """`fetch_together(build(), last)`, with `build`'s querysets built and compiled once per
+    connection and `key`: `build` must make the same SQL for any `ids` (distinct values, such as
+    site ids, that appear in its parameters), the SQL depending on nothing else that `key` does
+    not name."""
+    alias = "default"
+    connection = connections[alias]
+    if connection.vendor != "postgresql":
+        return fetch_together(build(), last)
+    kept = _compiled.setdefault(connection, {})
+    full_key = (key, len(ids))
+    compiled = kept.get(full_key)
+    if compiled is None:
+        querysets = build()
+        compilers = [qs.query.get_compiler(using=alias) for qs in querysets]
+        compiled = _Compiled(tuple(ids), compilers, [c.as_sql() for c in compilers])
+        if len(kept) >= _KEPT_PER_CONNECTION:
+            kept.clear()
+        kept[full_key] = compiled
+    swap = dict(zip(compiled.ids, ids, strict=True))
+    statements = [(sql, _swapped(params, swap)) for sql, params in compiled.statements]
+    return _run(connection, compiled.compilers, statements, last)
+
+
+def fetch_together(
+    tuples: Sequence[QuerySet], last: QuerySet[Model] | None = None
+) -> tuple[Rows, list[Model]]:
+    """The rows of each `values_list` queryset in `tuples`, and the objects of `last` (any
+    queryset, models with their related rows included), in one round trip on PostgreSQL.
+
+    All querysets read the default database; none may depend on another's answer.
+    """
+    connection = connections["default"]
+    if not tuples or connection.vendor != "postgresql":
+        return [list(qs) for qs in tuples], list(last) if last is not None else []
+    compilers = [qs.query.get_compiler(using="default") for qs in tuples]
+    return _run(connection, compilers, [c.as_sql() for c in compilers], last)
+
+
+def _run(
+    connection: BaseDatabaseWrapper,
+    compilers: list[SQLCompiler],
+    statements: list[tuple[str, tuple[Any, ...]]],
+    last: QuerySet[Model] | None,
+) -> tuple[Rows, list[Model]]:
+    connection.ensure_connection()
+    cursors = [connection.cursor() for _ in statements]
+    try:
+        objects: list[Model] = []
+        with connection.connection.pipeline():
+            for cursor, (sql, params) in zip(cursors, statements, strict=True):
+                cursor.execute(sql, params)
+            if last is not None:
+                # The ORM fetches right after sending, which ends the pipeline's wait: every
+                # query above is answered in the same round trip.
+                objects = list(last)
+        results = []
+        for compiler, cursor in zip(compilers, cursors, strict=True):
+            raw = cursor.fetchall()
+            if compiler.has_extra_select:  # columns the ordering needed, not asked for
+                raw = [row[: compiler.col_count] for row in raw]
+            # Django selects the columns in the order values_list names them (as it iterates).
+            results.append(list(compiler.results_iter(results=[raw], tuple_expected=True)))
+        return results, objects
+    finally:
+        for cursor in cursors:
+            cursor.close()
