@@ -102,7 +102,9 @@ def _run(
     cursors = [connection.cursor() for _ in statements]
     try:
         objects: list[Model] = []
-        with connection.connection.pipeline():
+        # Errors come out at the pipeline's end, past the cursors' own wrapping: Django's
+        # exceptions either way (and the connection marked as Django marks it).
+        with connection.wrap_database_errors, connection.connection.pipeline():
             for cursor, (sql, params) in zip(cursors, statements, strict=True):
                 cursor.execute(sql, params)
             if last is not None:

@@ -28,7 +28,8 @@ PINNED = {
     # each row offers is decided and drawn at every view, since it may differ per person (no
     # HTML is kept) ...
     "site page": 2,
-    # ... the state's queries once per version (Wix's pending restorations: one query for their
+    # ... the state's queries once per version, sent with the rows' in one round trip (pages/batch.py:
+    # each still logged and counted here) (Wix's pending restorations: one query for their
     # count and their rows; a restoration's backup read with it), and the snapshots section's
     # one (pages/snapshots.py: the newest rows with their backup, their verify and the count of
     # the rest).

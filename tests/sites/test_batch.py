@@ -1,0 +1,86 @@
+"""pages/batch.py: a page's queries sent together, compiled once and reused for other sites.
+
+What it returns must be what the ORM returns, for the site it was compiled for and for every
+other site after it (only the ids in the parameters change), and the pages built on it must show
+each site its own rows.
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.db import DataError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from sites import rules
+from sites.models import Backup, Operation, Restoration
+from sites.pages import batch
+from sites.pages.site import _rows_querysets
+from sites.pages.state import state_querysets
+from tests.factories import make_backup, make_operation, make_restoration, make_site
+
+pytestmark = pytest.mark.django_db
+
+
+def _site_with_rows(owner, name: str, backups: int):
+    site = make_site(owner, name)
+    made = [make_backup(site, age=timedelta(hours=i + 1)) for i in range(backups)]
+    make_backup(site, status=Backup.PENDING, age=timedelta(minutes=1))
+    make_restoration(site, made[0], status=Restoration.PENDING)
+    make_operation(
+        site,
+        Operation.Kind.DELETE_BACKUP,
+        state=Operation.State.SUBMITTED,
+        backup_wix_id=made[-1].wix_id,
+    )
+    return site
+
+
+def _orm(querysets):
+    return [list(qs) for qs in querysets]
+
+
+def test_prepared_reads_equal_the_orms_for_each_site_in_turn(owner):
+    first = _site_with_rows(owner, "First", backups=2)
+    second = _site_with_rows(owner, "Second", backups=5)
+
+    def build(site):
+        return [*state_querysets([site.pk]), *_rows_querysets(site)]
+
+    for site in (first, second, first):
+        rows, _ = batch.fetch_prepared(
+            ("test", rules.slot_count()), [site.pk], lambda site=site: build(site)
+        )
+        assert rows == _orm(build(site))
+    # Each read its own site's backups: the second's list is longer.
+    assert len(batch.fetch_prepared(("test", 3), [first.pk], lambda: build(first))[0][4]) == 3
+    assert len(batch.fetch_prepared(("test", 3), [second.pk], lambda: build(second))[0][4]) == 6
+
+
+def test_states_of_several_sites_read_together_match_one_by_one(owner):
+    sites = [_site_with_rows(owner, f"Shop {i}", backups=i + 1) for i in range(3)]
+    ids = [s.pk for s in sites]
+    together, _ = batch.fetch_prepared("states", ids, lambda: state_querysets(ids))
+    assert together == _orm(state_querysets(ids))
+    reversed_ids = ids[::-1]
+    again, _ = batch.fetch_prepared("states", reversed_ids, lambda: state_querysets(reversed_ids))
+    assert again == _orm(state_querysets(reversed_ids))
+
+
+def test_every_query_is_still_logged_and_the_last_queryset_gives_models(owner):
+    site = _site_with_rows(owner, "Logged", backups=1)
+    querysets = state_querysets([site.pk])
+    with CaptureQueriesContext(connection) as queries:
+        rows, backups = batch.fetch_together(querysets, site.backups.order_by("requested_at"))
+    assert len(queries) == len(querysets) + 1
+    assert [b.wix_id for b in backups] == list(
+        site.backups.order_by("requested_at").values_list("wix_id", flat=True)
+    )
+    assert rows == _orm(querysets)
+
+
+def test_a_failing_query_raises_and_leaves_the_connection_usable(owner):
+    site = make_site(owner)
+    bad = Backup.objects.extra(where=["1/0 = 1"]).values_list("wix_id")
+    with pytest.raises(DataError, match="division by zero"), transaction.atomic():
+        batch.fetch_together([*state_querysets([site.pk]), bad])
+    assert Backup.objects.filter(site=site).count() == 0
