@@ -7,7 +7,8 @@ from functools import cached_property
 from typing import Any, NamedTuple
 
 import django
-from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .. import cache, rules
@@ -53,6 +54,13 @@ class BackupRow:
 
     backup: "BackupView"
     actions: rules.BackupActions
+    # The snapshot taken with it (Back up now with the site's setting on): one row for both.
+    snapshot: "BackupSnapshotView | None" = None
+
+    @property
+    def snapshot_refusal(self) -> str:
+        """Why its snapshot cannot be downloaded ("" when it can), as the Snapshots table says."""
+        return rules.snapshot_use_refusal(self.snapshot) if self.snapshot is not None else ""
 
     @property
     def can_restore(self) -> bool:
@@ -168,6 +176,32 @@ class ActivityView(NamedTuple):
     operation_id: Any
 
 
+class BackupSnapshotView(NamedTuple):
+    """The snapshot a backup's row shows: taken with its Back up now (linked to the backup once
+    Wix made it, to the request before)."""
+
+    backup_wix_id: str
+    id: Any
+    state: str
+    item_count: int | None
+    collection_count: int | None
+    progress_collection: str
+    progress_items: int
+    progress_total: int | None
+
+    @property
+    def progress(self) -> str:
+        if not self.progress_collection:
+            return "Starting…"
+        total = f" of {self.progress_total:,}" if self.progress_total is not None else ""
+        return f"{self.progress_collection}: {self.progress_items:,}{total} items"
+
+    @property
+    def holds(self) -> str:
+        items = self.item_count or 0
+        return f"{items:,} item{'s' if items != 1 else ''}"
+
+
 _BACKUP_FIELDS = BackupView._fields
 _RESTORATION_FIELDS = RestorationView._fields
 _ACTIVITY_FIELDS = ActivityView._fields
@@ -184,6 +218,8 @@ class TableRows:
     activity: tuple[ActivityView, ...]
     evicted: BackupView | None
     snapshots: tuple[list[Snapshot], int] = ([], 0)
+    # The snapshot of each backup shown that has one, by the backup's Wix id.
+    backup_snapshots: dict[str, BackupSnapshotView] | None = None
 
 
 # Part of every key: a release that changes what the rows hold never reads those kept by another.
@@ -191,7 +227,7 @@ _ROWS_FORMAT = hashlib.blake2b(
     repr(
         (
             django.__version__,
-            (_BACKUP_FIELDS, _RESTORATION_FIELDS, _ACTIVITY_FIELDS),
+            (_BACKUP_FIELDS, _RESTORATION_FIELDS, _ACTIVITY_FIELDS, BackupSnapshotView._fields),
             # The snapshots are kept as model rows (with their backup and verify operation).
             [[f.attname for f in m._meta.concrete_fields] for m in (Snapshot, Backup, Operation)],
             (BACKUPS_SHOWN, RESTORATIONS_SHOWN, ACTIVITY_SHOWN),
@@ -227,17 +263,36 @@ def _rows_querysets(site: Site) -> list[QuerySet]:
         .order_by("requested_at", "wix_id")
         .values_list(*_BACKUP_FIELDS)[: rules.slot_count()]
     )
-    return [backups, restorations, activity, holding]
+    # The snapshots taken with the backups shown, so each shows as one row with its backup: by
+    # the backup once linked (engine/states.py), by the Back up now that made it before.
+    shown = site.backups.all()  # in the table's order
+    backup_snapshots = (
+        site.snapshots.filter(
+            Q(backup__in=Subquery(shown.values("pk")[:BACKUPS_SHOWN]))
+            | Q(
+                backup__isnull=True,
+                backup_operation__backup_wix_id__in=Subquery(
+                    shown.values("wix_id")[:BACKUPS_SHOWN]
+                ),
+            )
+        )
+        .annotate(backup_wix=Coalesce("backup__wix_id", "backup_operation__backup_wix_id"))
+        .order_by("started_at", "id")
+        .values_list("backup_wix", *BackupSnapshotView._fields[1:])
+    )
+    return [backups, restorations, activity, holding, backup_snapshots]
 
 
 def _rows_from(results: list[list[tuple[Any, ...]]], snapshots: list[Snapshot]) -> TableRows:
-    backups, restorations, activity, holding = results
+    backups, restorations, activity, holding, backup_snapshots = results
     return TableRows(
         backups=tuple(BackupView(*values) for values in backups),
         restorations=tuple(_restoration_row(values) for values in restorations),
         activity=tuple(ActivityView(*values) for values in activity),
         evicted=rules.evicted_by_next_backup([BackupView(*values) for values in holding]),
         snapshots=snapshot_rows_read(snapshots),
+        # Oldest first: a backup with two (a retry) shows its newest.
+        backup_snapshots={row[0]: BackupSnapshotView(*row) for row in backup_snapshots},
     )
 
 
@@ -300,8 +355,12 @@ def table_rows(site: Site, kept: object = None) -> TableRows:
 
 def site_tables(*, rows: TableRows, work: rules.InFlight) -> SiteTables:
     """The tables with what each backup offers now (rules.backup_actions)."""
+    snapshots = rows.backup_snapshots or {}
     return SiteTables(
-        backups=[BackupRow(b, rules.backup_actions(b, work)) for b in rows.backups],
+        backups=[
+            BackupRow(b, rules.backup_actions(b, work), snapshots.get(b.wix_id))
+            for b in rows.backups
+        ],
         restorations=list(rows.restorations),
         activity=list(rows.activity),
     )

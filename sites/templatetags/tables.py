@@ -52,6 +52,7 @@ def _time_or_dash(value: datetime | None, zone: tzinfo) -> str:
 def backup_rows(site: Site, rows: Iterable[Any]) -> SafeString:
     restore_url = _url_maker("sites:restore", site)
     delete_url = _url_maker("sites:delete", site)
+    download_url = _url_maker("sites:snapshot_download", site)
     zone = timezone.get_current_timezone()  # once per table, not per date
     out = []
     for row in rows:
@@ -104,10 +105,28 @@ def backup_rows(site: Site, rows: Iterable[Any]) -> SafeString:
             f"<td>{_time_or_dash(backup.finished_at, zone)}</td>"
             f"<td>{size}</td>"
             f"<td>{esc(collection_names(backup.collections))}</td>"
+            f"<td data-snapshot-cell>{_snapshot_cell(row, download_url)}</td>"
             f'<td class="actions">{"".join(actions)}</td>'
             "</tr>"
         )
     return mark_safe("\n".join(out))  # noqa: S308 - built from escaped parts above
+
+
+def _snapshot_cell(row: Any, download_url: Any) -> str:
+    """The backup's snapshot in its row: what it holds and its download, its progress while it
+    is taken, or why it holds nothing (rules.snapshot_use_refusal, as the Snapshots table)."""
+    snapshot = row.snapshot
+    if snapshot is None:
+        return NO_TIME
+    if snapshot.state == "running":
+        return f'<span class="muted" data-progress>{esc(snapshot.progress)}</span>'
+    if row.snapshot_refusal:
+        why = esc(row.snapshot_refusal)
+        return f'<span class="badge badge-snapshot-failed" title="{why}">Snapshot failed</span>'
+    return (
+        f'<a href="{download_url(snapshot.id)}" download>Download</a> '
+        f'<span class="muted small">{esc(snapshot.holds)}</span>'
+    )
 
 
 @register.simple_tag

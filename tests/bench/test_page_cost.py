@@ -28,12 +28,12 @@ PINNED = {
     # each row offers is decided and drawn at every view, since it may differ per person (no
     # HTML is kept) ...
     "site page": 2,
-    # ... the state's queries once per version, sent with the rows' in one round trip (pages/batch.py:
-    # each still logged and counted here) (Wix's pending restorations: one query for their
-    # count and their rows; a restoration's backup read with it), and the snapshots section's
-    # one (pages/snapshots.py: the newest rows with their backup, their verify and the count of
-    # the rest).
-    "site page, first view after a change": 11,
+    # ... the state's queries once per version (Wix's pending restorations: one query for their
+    # count and their rows; a restoration's backup read with it), the snapshots taken with the
+    # backups shown (one row for both), and the snapshots section's one (pages/snapshots.py: the
+    # newest rows with their backup, their verify and the count of the rest). All of them are
+    # sent together in one round trip (pages/batch.py); each is still logged and counted here.
+    "site page, first view after a change": 12,
     # A poll that finds nothing new: the page's version, and nothing else (bench/live_poll.py).
     "dashboard, live fragment, nothing changed": 2,
     "site page, live fragment, nothing changed": 2,

@@ -127,8 +127,62 @@ def test_rows_show_state_progress_counts_verify_missing_and_the_backup(owner_cli
     assert url("snapshot_delete", site, damaged) not in page
     assert "Wix refused the key." in row(failed)
     assert "This snapshot failed; it holds nothing to use." in row(failed)
-    # Newest first.
-    assert page.index(str(running.pk)) < page.index(str(verified.pk)) < page.index(str(failed.pk))
+    # Newest first (in the Snapshots table: the backups' rows link their own snapshots too).
+    table = page[page.index('id="snapshots"') :]
+    assert (
+        table.index(str(running.pk)) < table.index(str(verified.pk)) < table.index(str(failed.pk))
+    )
+
+
+def test_a_backup_and_the_snapshot_taken_with_it_read_as_one_row(owner_client, site):
+    """Issue 16: a Wix backup's contents are readable through its snapshot, in its own row."""
+    now = timezone.now()
+    linked = make_backup(site, age=timedelta(hours=3))
+    make_snapshot(site, backup=linked, item_count=436, started_at=now - timedelta(hours=3))
+    # A backup Wix is still making: its snapshot knows only the Back up now that asked for both.
+    pending = make_backup(site, status="PENDING", age=timedelta(minutes=1))
+    request = Operation.objects.create(
+        site=site,
+        kind=Operation.Kind.CREATE_BACKUP,
+        state=Operation.State.SUBMITTED,
+        backup_wix_id=pending.wix_id,
+    )
+    running = make_snapshot(
+        site,
+        backup_operation=request,
+        state=Snapshot.State.RUNNING,
+        progress_collection="Products",
+        progress_items=2000,
+        progress_total=4000,
+        started_at=now,
+    )
+    broken = make_backup(site, age=timedelta(hours=5))
+    make_snapshot(site, backup=broken, state=Snapshot.State.FAILED, started_at=now)
+    alone = make_backup(site, age=timedelta(hours=6))
+    engine.site_touch(site.pk)
+    page = owner_client.get(site_url(site)).text
+
+    def cell(backup) -> str:
+        start = page.index(f'data-backup="{backup.wix_id}"')
+        row = page[start : page.index("</tr>", start)]
+        at = row.index("data-snapshot-cell")
+        return row[at : row.index("</td>", at)]
+
+    linked_snapshot = Snapshot.objects.get(backup=linked)
+    assert url("snapshot_download", site, linked_snapshot) in cell(linked)
+    assert "436 items" in cell(linked)
+    assert "Products: 2,000 of 4,000 items" in cell(pending)
+    assert url("snapshot_download", site, running) not in page.split('id="snapshots"')[0]
+    assert "Snapshot failed" in cell(broken)
+    assert "This snapshot failed; it holds nothing to use." in cell(broken)
+    assert "Download" not in cell(alone) and "Snapshot failed" not in cell(alone)
+    # Once Wix made the backup the engine links the snapshot to it: the same row still shows it.
+    Snapshot.objects.filter(pk=running.pk).update(
+        backup=pending, state=Snapshot.State.COMPLETE, item_count=4000
+    )
+    engine.site_touch(site.pk)
+    page = owner_client.get(site_url(site)).text
+    assert url("snapshot_download", site, running) in cell(pending)
 
 
 def test_the_section_is_one_query_and_bounded_whatever_the_number_of_snapshots(site):
