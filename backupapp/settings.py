@@ -105,6 +105,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            # `{% url %}` reversing each pattern once per process (backupapp/urltag.py).
+            "builtins": ["backupapp.urltag"],
         },
     },
 ]
@@ -222,6 +224,9 @@ CONTENT_SECURITY_POLICY = {
 CACHES = {
     "default": env.cache_url("CACHE_URL", default="locmemcache://"),
 }
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # The same, keeping one Redis client per pool rather than making one per call.
+    CACHES["default"]["BACKEND"] = "backupapp.cache.RedisCache"
 # Every request reads its session, the live polls every 2 s included: from a cache all processes
 # share (Redis in production) that is a query fewer per request (backupapp/sessions.py: the
 # database stays the source of truth, and serves alone while the cache is down). A per-process
