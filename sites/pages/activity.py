@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.db.models import F
 
 from ..models import Activity, Site
-from .site import ActivityView
+from .rows import ActivityView
 
 PAGE_SIZE = 50
 

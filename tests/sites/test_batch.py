@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from sites import rules
 from sites.models import Backup, Operation, Restoration
 from sites.pages import batch
-from sites.pages.site import _rows_querysets
+from sites.pages.rows import rows_querysets
 from sites.pages.state import state_querysets
 from tests.factories import make_backup, make_operation, make_restoration, make_site
 
@@ -44,7 +44,7 @@ def test_prepared_reads_equal_the_orms_for_each_site_in_turn(owner):
     second = _site_with_rows(owner, "Second", backups=5)
 
     def build(site):
-        return [*state_querysets([site.pk]), *_rows_querysets(site)]
+        return [*state_querysets([site.pk]), *rows_querysets(site)]
 
     for site in (first, second, first):
         rows, _ = batch.fetch_prepared(
