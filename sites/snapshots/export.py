@@ -35,7 +35,7 @@ import json
 import math
 import stat
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import IO, Any
 from urllib.parse import quote
@@ -107,7 +107,7 @@ def csv_row(data: dict[str, Any], columns: list[str]) -> list[str]:
     return _row_maker(columns)(data)
 
 
-def _row_maker(columns: list[str]) -> Any:
+def _row_maker(columns: list[str]) -> Callable[[dict[str, Any]], list[str]]:
     """`csv_row` for one collection's columns, with what does not change per item made once."""
     fields = columns[:-1]
     known = frozenset(fields)  # an item key "_other" that the schema lacks goes in `_other` too
