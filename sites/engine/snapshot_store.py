@@ -14,13 +14,13 @@ def site_store(site_id: Any) -> ObjectStore:
     return store_from_settings(f"sites/{site_id}")
 
 
-def snapshot_download(snapshot: Snapshot, *, csv: bool = True) -> Iterator[bytes]:
-    """The snapshot as a zip (JSONL per collection, schemas, CSV), in chunks for a streamed
+def snapshot_download(snapshot: Snapshot) -> Iterator[bytes]:
+    """The snapshot as a zip (JSONL per collection, schemas), in chunks for a streamed
     response. A snapshot that is not complete, or whose manifest is gone, raises StorageError
     (ObjectNotFound) before the first chunk; a damaged object stops the stream with its error."""
     if not snapshot.is_complete:
         raise ValueError("only a complete snapshot can be downloaded")
-    return export_zip(site_store(snapshot.site_id), snapshot.storage_id, csv=csv)
+    return export_zip(site_store(snapshot.site_id), snapshot.storage_id)
 
 
 def snapshot_csv(snapshot: Snapshot, collection_id: str) -> Iterator[bytes]:

@@ -91,7 +91,8 @@ def test_export_snapshot_writes_the_zip_or_one_csv_and_refuses_unknown_ids(
         names = set(archive.namelist())
         header = json.loads(archive.read("snapshot.json"))
         products = archive.read("collections/Products.jsonl").decode().splitlines()
-    assert {"snapshot.json", "schemas.json", "collections/Stores%2FProducts.csv"} <= names
+    assert {"snapshot.json", "schemas.json", "collections/Stores%2FProducts.jsonl"} <= names
+    assert not [name for name in names if name.endswith(".csv")]  # CSV is its own download
     assert header["items"] == sum(DEMO.values()) and len(products) == 300
 
     one = tmp_path / "customers.csv"

@@ -4,10 +4,10 @@
     python manage.py export_snapshot SNAPSHOT --out products.csv --csv Products
 
 The zip holds snapshot.json (what it holds, what is missing and why), schemas.json and, per
-collection, its items as JSONL and CSV (docs/snapshots.md, "Downloads"); --csv writes one
-collection's CSV alone. Streamed: memory stays small whatever the snapshot's size. The file is
-written beside its final name and renamed into place once whole, so a failure never leaves a
-partial file under that name.
+collection, its items as JSONL (docs/snapshots.md, "Downloads"); --csv writes one collection's
+CSV. Streamed: memory stays small whatever the snapshot's size. The file is written beside its
+final name and renamed into place once whole, so a failure never leaves a partial file under
+that name.
 """
 
 import os
