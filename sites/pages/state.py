@@ -12,7 +12,7 @@ from typing import Any
 from django.db.models import Count, Max, Q, QuerySet
 
 from .. import cache, rules
-from ..models import Backup, Operation, Restoration, Site
+from ..models import Backup, Incident, Operation, Restoration, Site
 from .live import WATCH_LIMIT
 
 
@@ -55,6 +55,8 @@ class SiteState:
     watch: dict[str, str] = field(default_factory=dict)
     # The backups that Wix's running restorations read from.
     restoring_from: tuple[str, ...] = ()
+    # The site's open incidents as (cause, text): what "needs attention" shows.
+    incidents: tuple[tuple[str, str], ...] = ()
 
     def running_operations(self) -> list[Operation]:
         return [Operation(**values) for values in self.running]
@@ -131,6 +133,11 @@ def _read_site_states(site_ids: list[Any]) -> dict[Any, SiteState]:
         )
         for site_id, wix_id, status in rows:
             add(site_id, f"b.{wix_id}", status)
+    incidents: dict[Any, list[tuple[str, str]]] = {pk: [] for pk in site_ids}
+    for site_id, cause, text in Incident.objects.filter(
+        site__in=site_ids, resolved_at__isnull=True
+    ).values_list("site", "cause", "text"):
+        incidents[site_id].append((cause, text))
     restoring_from: dict[Any, set[str]] = {pk: set() for pk in site_ids}
     for site_id, wix_id, status, backup_wix_id in pending_restorations:
         add(site_id, f"r.{wix_id}", status)
@@ -141,6 +148,7 @@ def _read_site_states(site_ids: list[Any]) -> dict[Any, SiteState]:
             running=tuple(running[pk]),
             watch=watch[pk],
             restoring_from=tuple(sorted(restoring_from[pk])),
+            incidents=tuple(sorted(incidents[pk])),
         )
         for pk in site_ids
     }
@@ -185,6 +193,6 @@ def site_state(site: Site) -> SiteState:
     return memo if memo is not None else site_states([site])[0]
 
 
-def site_attention(site: Site, now: datetime) -> list[rules.Attention]:
-    """Why a site needs its owner's attention; `site` carries its summary (`site_states`)."""
-    return rules.attention(site, [site.newest_auto_at, site.newest_on_demand_at], now)
+def site_attention(site: Site) -> list[rules.Attention]:
+    """Why a site needs its owner's attention: its open incidents, from its kept state."""
+    return rules.attention(site_state(site).incidents)
