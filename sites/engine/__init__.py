@@ -11,7 +11,7 @@ verifying), `snapshot_prune` (retention and garbage).
 The names below are the engine's public face; views, tasks, commands and tests use them.
 """
 
-from .alert_checks import incidents_check
+from .alert_checks import incidents_check, site_expected_age_set
 from .channels import (
     ChannelRefused,
     channel_add_email,
@@ -62,6 +62,7 @@ __all__ = [
     "poll_delay",
     "refresh_chunks",
     "signature",
+    "site_expected_age_set",
     "site_refresh",
     "site_refresh_if_stale",
     "site_store",

@@ -65,3 +65,10 @@ def incidents_check() -> int:
             if moved:
                 site_touch(site.pk)
                 changed += 1
+
+
+def site_expected_age_set(site: Site, *, days: int) -> None:
+    """Set how old a site's newest copy may be before it is stale; the next check applies it."""
+    Site.objects.filter(pk=site.pk).update(stale_after_days=days)
+    site.stale_after_days = days
+    site_touch(site.pk)
