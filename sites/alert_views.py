@@ -69,7 +69,7 @@ def channel_test(request: HttpRequest, channel_id: Any) -> HttpResponse:
         return refused
     engine.alert_test(owner_id=request.user.pk, channel_id=channel.pk)
     messages.success(
-        request, f"A test alert is on its way to {channel.target}; see how it went below."
+        request, f"A test alert is on its way to {channel.shown_target}; see how it went below."
     )
     return redirect("sites:alerts")
 
@@ -80,7 +80,7 @@ def channel_delete(request: HttpRequest, channel_id: Any) -> HttpResponse:
     if refused := _posted_only(request):
         return refused
     engine.channel_remove(channel)
-    messages.success(request, f"Removed {channel.target}: it gets no more alerts.")
+    messages.success(request, f"Removed {channel.shown_target}: it gets no more alerts.")
     return redirect("sites:alerts")
 
 

@@ -7,6 +7,7 @@ compare-and-swap and marked delivered per channel, so a retry never sends one tw
 """
 
 import uuid
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import models
@@ -70,7 +71,16 @@ class AlertChannel(models.Model):
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.target}"
+        return f"{self.get_kind_display()} {self.shown_target}"
+
+    @property
+    def shown_target(self) -> str:
+        """What pages show: an address as is; a webhook by its host and last 4 characters, since
+        its path is often a credential itself (Slack's incoming webhook URLs are)."""
+        if self.kind != self.WEBHOOK:
+            return self.target
+        host = urlsplit(self.target)
+        return f"{host.scheme}://{host.netloc}/…{self.target[-4:]}"
 
 
 class Alert(models.Model):
