@@ -370,6 +370,30 @@ WIX_TIMEOUT = (
     env.float("WIX_READ_TIMEOUT", default=20.0),
 )
 
+# --- Alerts (sites/alerts_models.py, docs/architecture.md) ---------------------------------------
+# E-mail goes through Django's backend: SMTP with these settings; `make run` sets EMAIL_BACKEND to
+# the product's mailbox (sites/mailbox.py), whose page shows what would have been sent.
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10.0)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Wix Backup Manager <alerts@localhost>")
+# Webhook URLs resolving to loopback, private, link-local or reserved addresses are refused (no
+# request forgery through a channel) unless this is on: for development and tests only.
+WBM_WEBHOOK_ALLOW_PRIVATE = env.bool("WBM_WEBHOOK_ALLOW_PRIVATE", default=False)
+WBM_WEBHOOK_TIMEOUT = env.float("WBM_WEBHOOK_TIMEOUT", default=10.0)
+# How often the beat checks every site for incidents, and hands undelivered alerts to workers.
+WBM_ALERT_CHECK_INTERVAL = env.float("WBM_ALERT_CHECK_INTERVAL", default=60.0)
+WBM_ALERT_SWEEP_INTERVAL = env.float("WBM_ALERT_SWEEP_INTERVAL", default=5.0)
+# A worker sending an alert holds it this long; attempts (backoff up to 5 minutes) before a
+# delivery is given up: 288 is about a day of an unreachable mail server or webhook.
+WBM_ALERT_CLAIM_SECONDS = env.int("WBM_ALERT_CLAIM_SECONDS", default=60)
+WBM_ALERT_MAX_ATTEMPTS = env.int("WBM_ALERT_MAX_ATTEMPTS", default=288)
+
 CELERY_BEAT_SCHEDULE = {
     # One sweep claims every due operation and issues one list call per site (architecture.md).
     "sweep": {"task": "sites.tasks.sweep", "schedule": WBM_SWEEP_INTERVAL},
@@ -378,6 +402,16 @@ CELERY_BEAT_SCHEDULE = {
     # Every site's retention rules, also applied after each snapshot; hourly catches rules
     # changed and snapshots aged out of a period (sites/engine/snapshot_prune.py).
     "prune-snapshots": {"task": "sites.tasks.prune_due_snapshots", "schedule": 3600.0},
+    # Alerts: one task for every site's stale, unreachable and key incidents, and the outbox's
+    # undelivered alerts handed to workers (sites/engine/alert_checks.py, outbox.py).
+    "check-incidents": {
+        "task": "sites.tasks.check_incidents",
+        "schedule": WBM_ALERT_CHECK_INTERVAL,
+    },
+    "deliver-alerts": {
+        "task": "sites.tasks.deliver_due_alerts",
+        "schedule": WBM_ALERT_SWEEP_INTERVAL,
+    },
 }
 # Snapshot work (taking, verifying, pruning) runs on a queue of its own, so a snapshot of a large
 # site never makes a status poll wait: run a worker for it (`-Q snapshots`, scripts/run and

@@ -11,7 +11,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import F, QuerySet
 from django.http import Http404
 
-from .models import Backup, Operation, Site, Snapshot
+from .models import AlertChannel, Backup, Operation, Site, Snapshot
 
 Person = AbstractBaseUser | AnonymousUser
 
@@ -72,3 +72,11 @@ def snapshot_of(site: Site, snapshot_id: Any) -> Snapshot:
         raise Http404
     snapshot.site = site  # already read (the views and the engine name it)
     return snapshot
+
+
+def channel_of(person: Person, channel_id: Any) -> AlertChannel:
+    """One of this person's alert channels, or 404 (another owner's, or no such id)."""
+    channel = AlertChannel.objects.filter(owner_id=person.pk, pk=channel_id).first()
+    if channel is None:
+        raise Http404
+    return channel

@@ -60,6 +60,11 @@ class Site(models.Model):
     # then, so a prune never collects garbage while a snapshot of the site is being written; a
     # crashed worker's hold simply expires.
     snapshot_claimed_until = models.DateTimeField(null=True, blank=True)
+    # Alerts (sites/alerts_models.py): how old the newest READY backup or complete snapshot may
+    # be before the site is stale (rules.expected_backup_age), and since when Wix's answers
+    # for it have failed (cleared by the next good sync; over an hour opens an incident).
+    stale_after_days = models.PositiveSmallIntegerField(default=8)
+    sync_failing_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name", "created_at"]
@@ -420,3 +425,6 @@ class Profile(models.Model):
 
     def __str__(self) -> str:
         return f"profile of {self.user}"
+
+
+from .alerts_models import Alert, AlertChannel, AlertDelivery, Incident, MailboxMessage  # noqa: E402, F401

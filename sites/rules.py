@@ -12,12 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 
-from .models import Backup, Operation, Profile, Restoration, Site, Snapshot
+from .models import Backup, Incident, Operation, Profile, Restoration, Site, Snapshot
 from .snapshots import RetentionPlan, RetentionRules, SnapshotRef, plan_retention
-
-# A site needs attention when its newest READY backup is older than this (Wix makes an AUTO
-# backup every 7 days, so 8 days means one was missed).
-STALE_AFTER = timedelta(days=8)
 
 
 def slot_count() -> int:
@@ -179,34 +175,96 @@ def backup_evicted_next(site: Site) -> Backup | None:
     return evicted_by_next_backup(oldest)
 
 
-# --- What needs the owner's attention ----------------------------------------------------------
+# --- What needs the owner's attention: the open incidents ---------------------------------------
+# One rule: the conditions below open and resolve incidents (engine/incidents.py), and "needs
+# attention" (dashboard, site page) is the site's open incidents, never worked out again.
+
+# Wix failing to answer for a site this long opens an incident (shorter outages only retry).
+UNREACHABLE_AFTER = timedelta(hours=1)
+
+# The incident each kind of operation opens when it fails (a verify finds damage, shown on the
+# snapshot itself; it is not an incident).
+CAUSE_OF_OPERATION = {
+    Operation.Kind.CREATE_BACKUP: Incident.Cause.BACKUP_FAILED,
+    Operation.Kind.RESTORE: Incident.Cause.RESTORE_FAILED,
+    Operation.Kind.RESTORE_PARTIAL: Incident.Cause.RESTORE_FAILED,
+    Operation.Kind.DELETE_BACKUP: Incident.Cause.DELETE_FAILED,
+    Operation.Kind.SNAPSHOT: Incident.Cause.SNAPSHOT_FAILED,
+}
+
+# The causes the beat works out from a site's state (the others open when an operation fails).
+STATE_CAUSES = (Incident.Cause.KEY, Incident.Cause.STALE, Incident.Cause.UNREACHABLE)
+
+
+def expected_backup_age(site: Site) -> timedelta:
+    """How old the newest READY backup or complete snapshot of a site may be before it is
+    stale: the site's setting (8 days by default: Wix makes an AUTO backup every 7)."""
+    return timedelta(days=site.stale_after_days)
+
+
+def failed_operation_words(kind: str, error: str) -> str:
+    """What a failed-operation incident says."""
+    what = {
+        Operation.Kind.CREATE_BACKUP: "A backup",
+        Operation.Kind.RESTORE: "A restore",
+        Operation.Kind.RESTORE_PARTIAL: "A restore",
+        Operation.Kind.DELETE_BACKUP: "A deletion",
+        Operation.Kind.SNAPSHOT: "A snapshot",
+    }.get(kind, "An operation")
+    return f"{what} failed: {error}" if error else f"{what} failed."
+
+
+def site_conditions(
+    site: Site,
+    newest_backup_at: datetime | None,
+    newest_snapshot_at: datetime | None,
+    now: datetime,
+) -> dict[str, str]:
+    """The state-derived incident causes a site has now, each with what it says.
+
+    `newest_backup_at`: the request time of its newest READY backup; `newest_snapshot_at`: the
+    start of its newest complete snapshot.
+    """
+    found: dict[str, str] = {}
+    if site.credentials_rejected:
+        found[Incident.Cause.KEY] = site.last_sync_error or "Wix rejected the site's key."
+    elif (
+        site.last_sync_error
+        and site.sync_failing_since is not None
+        and now - site.sync_failing_since > UNREACHABLE_AFTER
+    ):
+        found[Incident.Cause.UNREACHABLE] = (
+            "Wix has not been reachable for this site for over an hour. "
+            f"The last sync with Wix failed: {site.last_sync_error}"
+        )
+    newest = max(filter(None, (newest_backup_at, newest_snapshot_at)), default=None)
+    if newest is None:
+        if site.last_synced_at is not None:  # known only once Wix was asked
+            found[Incident.Cause.STALE] = "There is no READY backup of this site."
+    elif now - newest > expected_backup_age(site):
+        days = (now - newest).days
+        copy = (
+            "READY backup"
+            if newest_backup_at is not None and newest == newest_backup_at
+            else "complete snapshot"
+        )
+        found[Incident.Cause.STALE] = f"The newest {copy} is {days} days old."
+    return found
 
 
 @dataclass(frozen=True)
 class Attention:
-    kind: str  # "key", "sync" or "stale"
+    kind: str  # the incident's cause ("key", "stale", "unreachable", "backup_failed", ...)
     text: str
 
 
-def attention(
-    site: Site, newest_ready_at: Iterable[datetime | None], now: datetime
-) -> list[Attention]:
-    """Why a site needs its owner's attention.
-
-    `newest_ready_at`: the request times of its newest READY backups (automatic, on demand).
-    """
-    found = []
-    if site.credentials_rejected:
-        found.append(Attention("key", site.last_sync_error or "Wix rejected the site's key."))
-    elif site.last_sync_error:
-        found.append(Attention("sync", f"The last sync with Wix failed: {site.last_sync_error}"))
-    newest = max(filter(None, newest_ready_at), default=None)
-    if newest is None and site.last_synced_at is not None:
-        found.append(Attention("stale", "There is no READY backup of this site."))
-    elif newest is not None and now - newest > STALE_AFTER:
-        days = (now - newest).days
-        found.append(Attention("stale", f"The newest READY backup is {days} days old."))
-    return found
+def attention(open_incidents: Iterable[tuple[str, str]]) -> list[Attention]:
+    """Why a site needs its owner's attention: its open incidents (cause, text), the key first."""
+    order = {cause: n for n, cause in enumerate(Incident.Cause.values)}
+    found = sorted(
+        open_incidents, key=lambda item: (item[0] != Incident.Cause.KEY, order.get(item[0], 99))
+    )
+    return [Attention(cause, text) for cause, text in found]
 
 
 def wix_work_unasked(

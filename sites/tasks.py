@@ -68,3 +68,23 @@ def prune_snapshots(site_id: str) -> None:
 def prune_due_snapshots() -> None:
     for site_id in engine.sites_with_snapshots():
         prune_snapshots.delay(site_id)
+
+
+# --- Alerts (engine/incidents.py, outbox.py, alert_checks.py).
+
+
+@shared_task(ignore_result=True, expires=60)
+def check_incidents() -> None:
+    """Every site's stale, unreachable and key incidents: one task for all sites."""
+    engine.incidents_check()
+
+
+@shared_task(ignore_result=True)
+def deliver_alert(delivery_id: str) -> None:
+    engine.delivery_run(delivery_id=delivery_id)
+
+
+@shared_task(ignore_result=True, expires=30)
+def deliver_due_alerts() -> None:
+    for delivery_id in engine.deliveries_due():
+        deliver_alert.delay(delivery_id)

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from . import snapshot_views, views
+from . import alert_views, snapshot_views, views
 
 
 class WixIdConverter:
@@ -23,6 +23,15 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("live/", views.dashboard_live, name="dashboard_live"),
     path("account/", views.account, name="account"),
+    path("alerts/", alert_views.alerts, name="alerts"),
+    path("alerts/mailbox/", alert_views.mailbox, name="mailbox"),
+    path("alerts/channels/<uuid:channel_id>/test/", alert_views.channel_test, name="channel_test"),
+    path(
+        "alerts/channels/<uuid:channel_id>/delete/",
+        alert_views.channel_delete,
+        name="channel_delete",
+    ),
+    path("alerts/sites/<uuid:site_id>/", alert_views.site_expected_age, name="expected_age"),
     path("sites/connect/", views.site_connect, name="connect"),
     path("sites/<uuid:site_id>/", views.site_detail, name="site"),
     path("sites/<uuid:site_id>/live/", views.site_live, name="site_live"),

@@ -1,9 +1,13 @@
 """The one place that turns a Site into a Wix client (base URL allow-list, credentials)."""
 
+import ipaddress
 import os
+import socket
 import threading
 import time
+from collections.abc import Iterable
 from http.cookiejar import DefaultCookiePolicy
+from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
@@ -22,6 +26,44 @@ class BaseUrlNotAllowed(Exception):
 
 def allowed_base_urls() -> list[str]:
     return [url.rstrip("/") for url in settings.WIX_ALLOWED_BASE_URLS]
+
+
+def outbound_url_refusal(url: str, *, listed: Iterable[str] | None = None) -> str:
+    """Why the product must not send a request to `url` ("" when it may): the one rule against
+    request forgery for every outbound call.
+
+    `listed`: the operator's allow-list (the Wix base URLs): only those exact URLs. Without one (a
+    webhook an owner typed), any http(s) URL whose host resolves only to public addresses, unless
+    WBM_WEBHOOK_ALLOW_PRIVATE (development, tests) lets loopback and private ones through too.
+    """
+    url = url.strip()
+    if listed is not None:
+        if url.rstrip("/") not in [u.rstrip("/") for u in listed]:
+            return f"{url} is not an allowed address."
+        return ""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return "This is not a valid URL."
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "Only http:// and https:// URLs are allowed."
+    if parts.username or parts.password:
+        return "A URL with a user name or password in it is not allowed."
+    if settings.WBM_WEBHOOK_ALLOW_PRIVATE:
+        return ""
+    try:
+        found = socket.getaddrinfo(parts.hostname, port or 443, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return f"The host {parts.hostname} could not be found."
+    for *_, address in found:
+        ip = ipaddress.ip_address(address[0])
+        if not ip.is_global or ip.is_multicast:
+            return (
+                f"The host {parts.hostname} is a local or private address, "
+                "which this installation does not send to."
+            )
+    return ""
 
 
 def base_url_label(url: str) -> str:
@@ -81,7 +123,7 @@ def _shared_session(base_url: str) -> requests.Session:
 def _auth_for(site: Site) -> tuple[str, ApiKeyAuth | AppOAuth]:
     """The site's base URL, checked against the allow-list, and its credentials."""
     base_url = site.api_base_url.rstrip("/")
-    if base_url not in allowed_base_urls():
+    if outbound_url_refusal(base_url, listed=allowed_base_urls()):
         raise BaseUrlNotAllowed(f"{base_url} is not an allowed Wix API base URL")
     if site.auth_kind == Site.APP:
         auth: ApiKeyAuth | AppOAuth = AppOAuth(

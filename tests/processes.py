@@ -156,3 +156,106 @@ class CeleryProcess:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+class SmtpServer:
+    """A real SMTP server (aiosmtpd) in a process of its own, keeping what it receives in a
+    Maildir; `stop()` and `start()` again on the same port make a mail server outage."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.port = free_port()
+        self.dir = Path(workdir)
+        self.maildir = self.dir / "maildir"
+        self.log_path = self.dir / "smtp.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        log = open(self.log_path, "ab")  # noqa: SIM115 - lives as long as the process
+        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+            [
+                sys.executable, "-m", "aiosmtpd", "-n",
+                "-l", f"127.0.0.1:{self.port}",
+                "-c", "aiosmtpd.handlers.Mailbox", str(self.maildir),
+            ],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        log.close()
+        write_pid(self.process, self.dir / "smtp.pid")
+        wait_for(self._answers, 30, what="the SMTP server to start")
+
+    def _answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
+                return s.recv(64).startswith(b"220")
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        stop_process_group(self.process)
+        self.process = None
+
+    def messages(self) -> list:
+        """What it received, oldest first (email.message.Message objects)."""
+        import mailbox
+
+        if not self.maildir.exists():
+            return []
+        box = mailbox.Maildir(self.maildir, create=False)
+        # In the order the server received them (a Maildir message's delivery time).
+        return sorted(box.values(), key=lambda m: m.get_date())
+
+
+class WebhookReceiver:
+    """A real HTTP receiver (http.server in a thread): records every POST, answers `status`
+    (503 for an outage), and checks each body's X-WBM-Signature against `secret`."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        receiver = self
+        self.requests: list[dict] = []
+        self.status = 200
+        self.secret = ""
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # http.server's name for it
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                receiver.requests.append(
+                    {
+                        "path": self.path,
+                        "body": body,
+                        "headers": dict(self.headers),
+                        "signed": receiver.verify(body, self.headers.get("X-WBM-Signature", "")),
+                        "answered": receiver.status,
+                    }
+                )
+                self.send_response(receiver.status)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def verify(self, body: bytes, header: str) -> bool:
+        """What a receiver does: HMAC-SHA256 of the raw body with its secret, compared in
+        constant time with the header's hex digest."""
+        import hashlib
+        import hmac
+
+        expected = "sha256=" + hmac.new(self.secret.encode(), body, hashlib.sha256).hexdigest()
+        return bool(self.secret) and hmac.compare_digest(expected, header)
+
+    def delivered(self) -> list[dict]:
+        """The requests it accepted (answered 2xx)."""
+        return [r for r in self.requests if 200 <= r["answered"] < 300]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -3,13 +3,26 @@
 Read it in the order of a click: `requests` records what was asked, `dispatch` hands it to a
 worker, `submit` sends it to Wix, `sweep` and `refresh` poll Wix until it ends, `mirror` writes
 Wix's answers, `states` holds every transition (compare-and-swap), `words` says it all to owners.
-Snapshots run beside them on a queue of their own: `snapshot_requests` (take, verify, pin, delete,
-settings), `snapshot_run` (taking and verifying), `snapshot_prune` (retention and garbage).
+Alerts: `incidents` (opened once, resolved once, from `states.finish`, the refresh and the beat's
+`alert_checks`), `outbox` (each alert written with what raised it, sent once per channel) and
+`channels` (e-mail and signed webhooks). Snapshots run beside them on a queue of their own:
+`snapshot_requests` (take, verify, pin, delete, settings), `snapshot_run` (taking and
+verifying), `snapshot_prune` (retention and garbage).
 The names below are the engine's public face; views, tasks, commands and tests use them.
 """
 
+from .alert_checks import incidents_check, site_expected_age_set
+from .channels import (
+    ChannelRefused,
+    channel_add_email,
+    channel_add_webhook,
+    channel_remove,
+    signature,
+)
 from .errors import OperationRefused
+from .incidents import incident_open, incident_resolve
 from .mirror import mirror_backups, mirror_restorations
+from .outbox import alert_test, deliveries_due, delivery_run
 from .refresh import poll_delay, site_refresh, site_refresh_if_stale, sites_due_for_sync
 from .requests import operation_request
 from .snapshot_prune import PruneResult, sites_with_snapshots, snapshots_prune
@@ -28,9 +41,19 @@ from .sweep import SweepResult, refresh_chunks, sweep
 from .words import owner_message
 
 __all__ = [
+    "ChannelRefused",
     "OperationRefused",
     "PruneResult",
     "SweepResult",
+    "alert_test",
+    "channel_add_email",
+    "channel_add_webhook",
+    "channel_remove",
+    "deliveries_due",
+    "delivery_run",
+    "incident_open",
+    "incident_resolve",
+    "incidents_check",
     "mirror_backups",
     "mirror_restorations",
     "operation_request",
@@ -38,6 +61,8 @@ __all__ = [
     "owner_message",
     "poll_delay",
     "refresh_chunks",
+    "signature",
+    "site_expected_age_set",
     "site_refresh",
     "site_refresh_if_stale",
     "site_store",

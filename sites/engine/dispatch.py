@@ -19,6 +19,7 @@ REFRESH_SITE = "sites.tasks.refresh_site"
 # On the "snapshots" queue (CELERY_TASK_ROUTES), so a long snapshot never delays a status poll.
 SNAPSHOT_OPERATION = "sites.tasks.snapshot_operation"
 PRUNE_SNAPSHOTS = "sites.tasks.prune_snapshots"
+DELIVER_ALERT = "sites.tasks.deliver_alert"
 
 
 def _send(name: str, *args: Any, **kwargs: Any) -> bool:
@@ -63,3 +64,10 @@ def enqueue_prune(site_id: Any) -> None:
     periodic prune will."""
     if not _send(PRUNE_SNAPSHOTS, str(site_id)):
         logger.warning("broker unreachable; pruning the snapshots of site %s deferred", site_id)
+
+
+def enqueue_alert_delivery(delivery_id: Any) -> None:
+    """Ask a worker to send one alert to one channel; if the broker is down, the beat's
+    `deliver_due_alerts` hands it over later (it is a pending row)."""
+    if not _send(DELIVER_ALERT, str(delivery_id)):
+        logger.warning("broker unreachable; alert delivery %s deferred", delivery_id)

@@ -7,17 +7,29 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from wixapi import WixError
 
 from .. import crypto
-from ..models import Backup, Operation, Restoration, Site
+from ..models import Backup, Incident, Operation, Restoration, Site
 from ..wix_clients import BaseUrlNotAllowed, client_for
 from . import landing
 from .dispatch import enqueue_refresh
+from .incidents import incident_open, incident_resolve
 from .mirror import checked_ids, mirror_backups, mirror_restorations
-from .states import SiteWrites, backoff, claim_site, finish, poll_later, site_writes, version_up
+from .states import (
+    SiteWrites,
+    backoff,
+    claim_site,
+    finish,
+    poll_later,
+    site_touch,
+    site_writes,
+    version_up,
+)
 from .words import is_credentials_problem, owner_message
 
 logger = logging.getLogger(__name__)
@@ -95,8 +107,17 @@ def _refresh(site_id: Any, full: bool, now: datetime, writes: SiteWrites) -> Non
         last_synced_at=now,
         last_sync_error="",
         credentials_rejected=False,
+        sync_failing_since=None,
         next_sync_at=now + timedelta(seconds=settings.WBM_SYNC_INTERVAL * jitter),
     )
+    # Wix answers again: the key and unreachable incidents end now (looked up only when the
+    # site had a problem, so a healthy refresh reads nothing more).
+    if site.credentials_rejected and incident_resolve(site, Incident.Cause.KEY, now):
+        writes.touch()
+    if site.sync_failing_since is not None and incident_resolve(
+        site, Incident.Cause.UNREACHABLE, now
+    ):
+        writes.touch()
     backup_status = {b.id: str(b.status) for b in backups}
     restoration_status = (
         {r.id: str(r.status) for r in restorations} if restorations is not None else None
@@ -118,9 +139,13 @@ def _refresh_failed(site: Site, running: list[Operation], error: Exception, now:
     Site.objects.filter(pk=site.pk).update(
         last_sync_error=message,
         credentials_rejected=rejected,
+        # Since when Wix's answers fail: kept through the retries, cleared by the next good sync.
+        sync_failing_since=Coalesce(F("sync_failing_since"), Value(now)),
         next_sync_at=now + timedelta(seconds=min(settings.WBM_SYNC_INTERVAL, 300)),
         **version_up(news),
     )
+    if rejected and incident_open(site, Incident.Cause.KEY, message, now):
+        site_touch(site.pk)  # at once: the owner must replace the key
     transient = getattr(error, "transient", False)
     for operation in running:
         if not transient and is_credentials_problem(error):

@@ -11,12 +11,14 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
+from django.db import transaction
 from django.db.models import F, Q, Subquery
 from django.utils import timezone
 
 from ..models import Activity, Backup, Operation, Site, Snapshot
+from .backoff import backoff  # noqa: F401 - the engine's modules import it from here
+from .incidents import operation_ended
 from .words import operation_words
 
 logger = logging.getLogger(__name__)
@@ -89,18 +91,14 @@ def version_up(news: bool = True) -> dict[str, Any]:
     return {"version": F("version") + 1} if news else {}
 
 
-def backoff(attempts: int, error: Exception | None = None) -> timedelta:
-    delay = get_exponential_backoff_interval(
-        factor=2, retries=max(attempts - 1, 0), maximum=300, full_jitter=True
-    )
-    delay = max(delay, 1)
-    retry_after = getattr(error, "retry_after", None)
-    if retry_after:
-        delay = max(delay, min(float(retry_after), 300))
-    return timedelta(seconds=delay)
-
-
 def finish(operation: Operation, *, state: str, error: str = "", from_state: str) -> bool:
+    # The end, its activity entry and the incident it opens or resolves (with its alert in the
+    # outbox) are one transaction: none is ever written without the others.
+    with transaction.atomic():
+        return _finish(operation, state=state, error=error, from_state=from_state)
+
+
+def _finish(operation: Operation, *, state: str, error: str, from_state: str) -> bool:
     now = timezone.now()
     done = Operation.objects.filter(pk=operation.pk, state=from_state).update(
         state=state,
@@ -145,6 +143,7 @@ def finish(operation: Operation, *, state: str, error: str = "", from_state: str
             Activity.objects.create(
                 site=site, actor_id=operation.requested_by_id, operation=operation, **outcome
             )
+        operation_ended(operation, failed=state == Operation.State.FAILED, error=error, now=now)
         site_touch(site.pk)
         logger.info("operation %s (%s) of site %s %s", operation.pk, operation.kind, site.pk, state)
     return bool(done)

@@ -12,9 +12,10 @@ from django.utils import timezone
 from wixapi import RestoreCollection, WixBackupsClient, WixError, WixNotFound, WixProtocolError
 
 from .. import crypto, rules
-from ..models import Backup, Operation, Site
+from ..models import Backup, Incident, Operation, Site
 from ..wix_clients import BaseUrlNotAllowed, client_for
 from . import landing
+from .incidents import incident_open
 from .mirror import mirror_backups, mirror_restorations
 from .states import backoff, finish, mark_submitted, site_touch, site_writes, version_up
 from .words import InternalProblem, is_credentials_problem, owner_message
@@ -205,6 +206,7 @@ def _submit_failed(operation: Operation, error: Exception) -> None:
         Site.objects.filter(pk=site.pk).update(
             credentials_rejected=True, last_sync_error=owner_message(error), **version_up()
         )
+        incident_open(site, Incident.Cause.KEY, owner_message(error), now)
     if transient and operation.attempts < settings.WBM_MAX_SUBMIT_ATTEMPTS:
         logger.info("operation %s: transient Wix error, retrying: %s", operation.pk, error)
         retried = Operation.objects.filter(pk=operation.pk, state=Operation.State.QUEUED).update(

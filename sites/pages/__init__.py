@@ -6,6 +6,7 @@ of rows.
 """
 
 from .activity import ActivityPage, UnknownKind, activity_page
+from .alerts import AlertsPage, alerts_page, mailbox_enabled, mailbox_messages
 from .dashboard import Dashboard, dashboard
 from .live import dashboard_version, operation_version, site_version
 from .operation import OperationPage, operation_page
@@ -14,14 +15,18 @@ from .state import SiteState, site_state, site_states
 
 __all__ = [
     "ActivityPage",
+    "AlertsPage",
     "Dashboard",
     "OperationPage",
     "SitePage",
     "SiteState",
     "UnknownKind",
     "activity_page",
+    "alerts_page",
     "dashboard",
     "dashboard_version",
+    "mailbox_enabled",
+    "mailbox_messages",
     "operation_page",
     "operation_version",
     "site_page",

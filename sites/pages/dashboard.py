@@ -3,7 +3,6 @@
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.utils import timezone
 
 from .. import access, rules
 from ..models import Operation, Site
@@ -40,10 +39,9 @@ class Dashboard:
 
 
 def dashboard(*, owner: AbstractBaseUser, watched: str = "") -> Dashboard:
-    now = timezone.now()
     sites = list(access.visible_sites(owner))
     rows = [
-        DashboardRow(site, state.running_operations(), site_attention(site, now))
+        DashboardRow(site, state.running_operations(), site_attention(site))
         for site, state in zip(sites, site_states(sites), strict=True)
     ]
     states = {f"o.{op.pk}": op.state for row in rows for op in row.running}

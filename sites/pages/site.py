@@ -104,6 +104,14 @@ class SitePage:
         return rules.slot_count()
 
     @property
+    def sync_problem(self) -> str:
+        """The last sync's failure while it is retried and no incident says it yet (under an
+        hour): a status, not something needing attention (that is the incidents)."""
+        if self.site.credentials_rejected or any(a.kind == "unreachable" for a in self.attention):
+            return ""
+        return self.site.last_sync_error
+
+    @property
     def activity_kinds(self) -> list[tuple[str, str]]:
         """The activity log's filter (the whole log is the activity page's)."""
         return Activity.KINDS
@@ -177,7 +185,7 @@ def site_page(*, site: Site, watched: str = "", refresh_since: float | None = No
         site=site,
         running=running,
         work=work,
-        attention=site_attention(site, now),
+        attention=site_attention(site),
         refreshing=waiting,
         refresh_since=refresh_since if waiting else None,
         live=live,

@@ -12,7 +12,7 @@ from typing import Any
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 
 from .. import cache, rules
-from ..models import Backup, Operation, Restoration, Site
+from ..models import Backup, Incident, Operation, Restoration, Site
 from .batch import fetch_prepared
 from .live import WATCH_LIMIT
 
@@ -56,6 +56,8 @@ class SiteState:
     watch: dict[str, str] = field(default_factory=dict)
     # The backups that Wix's running restorations read from.
     restoring_from: tuple[str, ...] = ()
+    # The site's open incidents as (cause, text): what "needs attention" shows.
+    incidents: tuple[tuple[str, str], ...] = ()
 
     def running_operations(self) -> list[Operation]:
         return [Operation(**values) for values in self.running]
@@ -123,18 +125,21 @@ def state_querysets(site_ids: list[Any]) -> list[QuerySet]:
         .order_by("-requested_at")
         .values_list("site", "wix_id", "status")
     )
-    return [summaries, restorations, running, watched]
+    incidents = Incident.objects.filter(site__in=site_ids, resolved_at__isnull=True).values_list(
+        "site", "cause", "text"
+    )
+    return [summaries, restorations, running, watched, incidents]
 
 
 # How many querysets `state_querysets` makes (a caller sending more with them splits the rows).
-STATE_QUERIES = 4
+STATE_QUERIES = 5
 
 
 def states_from_rows(
     site_ids: list[Any], results: list[list[tuple[Any, ...]]]
 ) -> dict[Any, SiteState]:
     """The states of these sites from the rows of `state_querysets`, in its order."""
-    summary_rows, restoration_rows, running_rows, watched_rows = results
+    summary_rows, restoration_rows, running_rows, watched_rows, incident_rows = results
     summaries: dict[Any, dict[str, Any]] = {pk: {} for pk in site_ids}
     for site_id, *values in summary_rows:
         summaries[site_id] = dict(zip(_SUMMARY_FIELDS, values, strict=True))
@@ -154,6 +159,9 @@ def states_from_rows(
 
     for site_id, wix_id, status in watched_rows:
         add(site_id, f"b.{wix_id}", status)
+    incidents: dict[Any, list[tuple[str, str]]] = {pk: [] for pk in site_ids}
+    for site_id, cause, text in incident_rows:
+        incidents[site_id].append((cause, text))
     restoring_from: dict[Any, set[str]] = {pk: set() for pk in site_ids}
     for site_id, wix_id, status, backup_wix_id in restoration_rows:
         add(site_id, f"r.{wix_id}", status)
@@ -164,6 +172,7 @@ def states_from_rows(
             running=tuple(running[pk]),
             watch=watch[pk],
             restoring_from=tuple(sorted(restoring_from[pk])),
+            incidents=tuple(sorted(incidents[pk])),
         )
         for pk in site_ids
     }
@@ -214,6 +223,6 @@ def site_state(site: Site) -> SiteState:
     return memo if memo is not None else site_states([site])[0]
 
 
-def site_attention(site: Site, now: datetime) -> list[rules.Attention]:
-    """Why a site needs its owner's attention; `site` carries its summary (`site_states`)."""
-    return rules.attention(site, [site.newest_auto_at, site.newest_on_demand_at], now)
+def site_attention(site: Site) -> list[rules.Attention]:
+    """Why a site needs its owner's attention: its open incidents, from its kept state."""
+    return rules.attention(site_state(site).incidents)

@@ -20,7 +20,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.resolvers import RegexPattern, RoutePattern
 
-from sites.models import Backup, Operation, Site, Snapshot
+from sites.models import Alert, AlertChannel, Backup, Operation, Site, Snapshot
 from tests.factories import make_backup, make_operation, make_site
 from wixemulator import services as emu
 from wixemulator.models import EmuBackup, EmuItem, EmuRestoration
@@ -99,6 +99,7 @@ class Victim:
     emu_backup_id: str
     api_key: str
     snapshot: Snapshot
+    channel: AlertChannel
 
 
 # Which of the victim's objects each URL parameter names. Below /sandbox/ the emulator's own
@@ -108,6 +109,7 @@ VALUES: dict[str, Callable[[Victim], Any]] = {
     "backup_id": lambda v: v.backup.wix_id,
     "operation_id": lambda v: v.operation.pk,
     "snapshot_id": lambda v: v.snapshot.pk,
+    "channel_id": lambda v: v.channel.pk,  # an alert channel of the victim's (Alerts page)
     "collection_id": lambda v: "Products",  # a collection of the victim's snapshot
     "object_id": lambda v: v.site.pk,
     "id": lambda v: v.site.owner_id,  # the admin's user password page
@@ -163,6 +165,7 @@ def victim(db, django_user_model) -> Victim:
         str(emu_backup.id),
         creds.api_key,
         snapshot,
+        AlertChannel.objects.create(owner=other, kind=AlertChannel.EMAIL, target="v@example.com"),
     )
 
 
@@ -181,6 +184,8 @@ def _snapshot(victim: Victim) -> tuple:
         list(Backup.objects.filter(site=victim.site.pk).values()),
         list(Operation.objects.filter(site=victim.site.pk).values_list("pk", "state")),
         list(Snapshot.objects.filter(site=victim.site.pk).values()),
+        list(AlertChannel.objects.filter(owner=victim.site.owner_id).values()),
+        Alert.objects.filter(owner=victim.site.owner_id).count(),
         list(EmuBackup.objects.filter(site=victim.emu_site_id).values("pk", "deleted_at")),
         EmuRestoration.objects.filter(site=victim.emu_site_id).count(),
         sorted(
@@ -206,6 +211,7 @@ def _form_data(victim: Victim) -> dict[str, Any]:
         "value": "0",
         "data": "{}",
         "api_key": "IST.attacker-key",
+        "days": "1",
     }
 
 
@@ -221,6 +227,9 @@ def test_the_generated_list_covers_the_urls_that_name_sites_backups_and_operatio
         "/sandbox/sites/{site_id}/collections/{collection_id}/bulk/",
         "/sandbox/wix-data/v2/backups/{backup_id}",
         "/admin/sites/site/{object_id}/change/",
+        "/alerts/channels/{channel_id}/test/",
+        "/alerts/channels/{channel_id}/delete/",
+        "/alerts/sites/{site_id}/",
     ):
         assert expected in templates
 

@@ -6,7 +6,9 @@ from datetime import datetime, timedelta
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
+from sites import engine
 from sites.models import Backup, Operation, Profile, Restoration
 from tests.factories import make_backup, make_operation, make_restoration, make_site
 
@@ -83,21 +85,39 @@ def test_a_site_without_a_ready_backup_newer_than_8_days_needs_attention(owner_c
     fresh = make_site(owner, name="Fresh")
     make_backup(fresh, type=Backup.AUTO, age=timedelta(days=7, hours=23))
     never = make_site(owner, name="Never")
+    # "Needs attention" is the open incidents, which the beat's check opens (one rule).
+    engine.incidents_check()
     html = dashboard(owner_client)
     assert "The newest READY backup is 9 days old." in row_of(html, stale)
     assert "All good" in row_of(html, fresh)
     assert "There is no READY backup of this site." in row_of(html, never)
 
 
-def test_a_failed_sync_and_a_rejected_key_need_attention(owner_client, owner):
-    failing = make_site(owner, name="Failing", last_sync_error="Wix did not answer in time.")
+def test_wix_unreachable_for_over_an_hour_and_a_rejected_key_need_attention(owner_client, owner):
+    now = timezone.now()
+    failing = make_site(
+        owner,
+        name="Failing",
+        last_sync_error="Wix did not answer in time.",
+        sync_failing_since=now - timedelta(minutes=61),
+    )
+    # Failing for less than an hour: retried quietly, no incident yet.
+    blip = make_site(
+        owner,
+        name="Blip",
+        last_sync_error="Wix did not answer in time.",
+        sync_failing_since=now - timedelta(minutes=59),
+    )
     rejected = make_site(
         owner, name="Rejected", credentials_rejected=True, last_sync_error="Wix rejected the key."
     )
-    for site in (failing, rejected):
+    for site in (failing, blip, rejected):
         make_backup(site, type=Backup.AUTO)
+    engine.incidents_check()
     html = dashboard(owner_client)
     assert "The last sync with Wix failed: Wix did not answer in time." in row_of(html, failing)
+    assert "over an hour" in row_of(html, failing)
+    assert "All good" in row_of(html, blip)
     rejected_row = row_of(html, rejected)
     assert "Wix rejected the key." in rejected_row
     assert reverse("sites:replace_key", args=[rejected.pk]) in rejected_row
@@ -105,6 +125,7 @@ def test_a_failed_sync_and_a_rejected_key_need_attention(owner_client, owner):
 
 def test_a_site_never_synced_yet_is_not_flagged(owner_client, owner):
     site = make_site(owner, last_synced_at=None)
+    engine.incidents_check()
     assert "All good" in row_of(dashboard(owner_client), site)
 
 

@@ -4,7 +4,7 @@ import pytest
 from django.db import transaction
 from django.urls import reverse
 
-from sites import connections, crypto
+from sites import connections, crypto, engine
 from sites.models import Activity, Site
 from tests.factories import make_backup, make_site
 from wixemulator import services as emu
@@ -65,6 +65,7 @@ def test_a_rejected_key_is_flagged_with_a_link_to_replace_it(owner_client, owner
         credentials_rejected=True,
         last_sync_error="Wix rejected the API key (it may have been deleted or mistyped).",
     )
+    engine.incidents_check()  # the beat's check opens the key incident the page shows
     html = owner_client.get(reverse("sites:site", args=[site.pk])).text
     assert "Wix rejected the API key" in html
     assert reverse("sites:replace_key", args=[site.pk]) in html
