@@ -4,12 +4,14 @@ Read it in the order of a click: `requests` records what was asked, `dispatch` h
 worker, `submit` sends it to Wix, `sweep` and `refresh` poll Wix until it ends, `mirror` writes
 Wix's answers, `states` holds every transition (compare-and-swap), `words` says it all to owners.
 Snapshots run beside them on a queue of their own: `snapshot_requests` (take, verify, pin, delete,
-settings), `snapshot_run` (taking and verifying), `snapshot_prune` (retention and garbage).
+settings), `snapshot_run` (taking and verifying), `snapshot_prune` (retention and garbage),
+`preview` (what a restore from a snapshot would change).
 The names below are the engine's public face; views, tasks, commands and tests use them.
 """
 
 from .errors import OperationRefused
 from .mirror import mirror_backups, mirror_restorations
+from .preview import ItemDifference, preview_item_difference, preview_request
 from .refresh import poll_delay, site_refresh, site_refresh_if_stale, sites_due_for_sync
 from .requests import operation_request
 from .snapshot_prune import PruneResult, sites_with_snapshots, snapshots_prune
@@ -28,6 +30,7 @@ from .sweep import SweepResult, refresh_chunks, sweep
 from .words import owner_message
 
 __all__ = [
+    "ItemDifference",
     "OperationRefused",
     "PruneResult",
     "SweepResult",
@@ -37,6 +40,8 @@ __all__ = [
     "operation_submit",
     "owner_message",
     "poll_delay",
+    "preview_item_difference",
+    "preview_request",
     "refresh_chunks",
     "site_refresh",
     "site_refresh_if_stale",
