@@ -295,6 +295,8 @@ def backup_restore(request: HttpRequest, site_id: Any, backup_id: str) -> HttpRe
             return redirect("sites:operation", site_id=site.pk, operation_id=operation.pk)
     blocked = rules.restore_refusal(backup, rules.in_flight(site))
     context = {"site": site, "backup": backup, "form": form, "blocked": blocked}
+    # A preview of what the restore would change needs the snapshot taken with the backup.
+    context["preview_source"] = rules.backup_snapshot(backup)
     return _render(request, "sites/restore.html", context, status=status)
 
 

@@ -9,21 +9,27 @@ from .activity import ActivityPage, UnknownKind, activity_page
 from .dashboard import Dashboard, dashboard
 from .live import dashboard_version, operation_version, site_version
 from .operation import OperationPage, operation_page
+from .preview import ItemsPage, PreviewPage, items_page, preview_page, preview_version
 from .site import SitePage, site_page
 from .state import SiteState, site_state, site_states
 
 __all__ = [
     "ActivityPage",
     "Dashboard",
+    "ItemsPage",
     "OperationPage",
+    "PreviewPage",
     "SitePage",
     "SiteState",
     "UnknownKind",
     "activity_page",
     "dashboard",
     "dashboard_version",
+    "items_page",
     "operation_page",
     "operation_version",
+    "preview_page",
+    "preview_version",
     "site_page",
     "site_state",
     "site_states",

@@ -8,10 +8,10 @@ and the views refuse for the same reasons.
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Window
+from django.db.models import Count, Exists, OuterRef, Window
 
 from .. import rules
-from ..models import Operation, Site, Snapshot
+from ..models import Operation, Preview, Site, Snapshot
 
 SNAPSHOTS_SHOWN = 10
 
@@ -82,7 +82,13 @@ def read_snapshots(site: Site, limit: int = SNAPSHOTS_SHOWN) -> tuple[list[Snaps
     the site's rows per version (pages/site.py: every change to a snapshot moves the version)."""
     found = list(
         site.snapshots.select_related("backup", "verify_operation")
-        .annotate(total=Window(expression=Count("id")))
+        .annotate(
+            total=Window(expression=Count("id")),
+            # Taken to read the live data for a restore preview: the owner is told so.
+            for_preview=Exists(
+                Preview.objects.filter(live=OuterRef("pk"), live_taken_for_preview=True)
+            ),
+        )
         .order_by("-started_at", "-id")[:limit]
     )
     return found, found[0].total if found else 0

@@ -20,7 +20,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.resolvers import RegexPattern, RoutePattern
 
-from sites.models import Backup, Operation, Site, Snapshot
+from sites.models import Backup, Operation, Preview, PreviewChange, Site, Snapshot
 from tests.factories import make_backup, make_operation, make_site
 from wixemulator import services as emu
 from wixemulator.models import EmuBackup, EmuItem, EmuRestoration
@@ -99,6 +99,9 @@ class Victim:
     emu_backup_id: str
     api_key: str
     snapshot: Snapshot
+    # A restore preview of the snapshot, with one item in its lists.
+    preview: Preview | None = None
+    change: PreviewChange | None = None
 
 
 # Which of the victim's objects each URL parameter names. Below /sandbox/ the emulator's own
@@ -108,6 +111,8 @@ VALUES: dict[str, Callable[[Victim], Any]] = {
     "backup_id": lambda v: v.backup.wix_id,
     "operation_id": lambda v: v.operation.pk,
     "snapshot_id": lambda v: v.snapshot.pk,
+    "preview_id": lambda v: v.preview.pk,
+    "change_id": lambda v: v.change.pk,
     "collection_id": lambda v: "Products",  # a collection of the victim's snapshot
     "object_id": lambda v: v.site.pk,
     "id": lambda v: v.site.owner_id,  # the admin's user password page
@@ -155,6 +160,12 @@ def victim(db, django_user_model) -> Victim:
         state=Snapshot.State.COMPLETE,
         collections=[{"id": "Products", "status": "complete", "items": 1}],
     )
+    preview = Preview.objects.create(
+        site=site, source=snapshot, live=snapshot, collections=["Products"]
+    )
+    change = PreviewChange.objects.create(
+        preview=preview, collection_id="Products", item_id="product-0001", kind="revert"
+    )
     return Victim(
         site,
         backup,
@@ -163,6 +174,8 @@ def victim(db, django_user_model) -> Victim:
         str(emu_backup.id),
         creds.api_key,
         snapshot,
+        preview,
+        change,
     )
 
 
@@ -181,6 +194,7 @@ def _snapshot(victim: Victim) -> tuple:
         list(Backup.objects.filter(site=victim.site.pk).values()),
         list(Operation.objects.filter(site=victim.site.pk).values_list("pk", "state")),
         list(Snapshot.objects.filter(site=victim.site.pk).values()),
+        list(Preview.objects.filter(site=victim.site.pk).values()),
         list(EmuBackup.objects.filter(site=victim.emu_site_id).values("pk", "deleted_at")),
         EmuRestoration.objects.filter(site=victim.emu_site_id).count(),
         sorted(
@@ -218,6 +232,8 @@ def test_the_generated_list_covers_the_urls_that_name_sites_backups_and_operatio
         "/sites/{site_id}/snapshots/{snapshot_id}/download/",
         "/sites/{site_id}/snapshots/{snapshot_id}/csv/{collection_id}",
         "/sites/{site_id}/snapshots/settings/",
+        "/sites/{site_id}/snapshots/{snapshot_id}/preview/",
+        "/sites/{site_id}/previews/{preview_id}/items/{change_id}/",
         "/sandbox/sites/{site_id}/collections/{collection_id}/bulk/",
         "/sandbox/wix-data/v2/backups/{backup_id}",
         "/admin/sites/site/{object_id}/change/",
