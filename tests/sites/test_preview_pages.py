@@ -124,6 +124,11 @@ def test_preview_from_a_snapshot_counts_lists_and_item_differences(owner_client,
     assert owner_client.get(items, {"collection": "Nope", "kind": "revert"}).status_code == 404
     assert owner_client.get(items, {"collection": "Products", "kind": "x"}).status_code == 404
 
+    # The operation's page (linked from "Running now" and the activity) is the preview's.
+    operation = owner_client.get(url("operation", shop.pk, preview.operation_id))
+    assert operation.status_code == 302
+    assert operation["Location"] == url("preview", shop.pk, preview.pk)
+
     # The live reading is listed with the snapshots, marked as taken for a preview.
     site_page = owner_client.get(url("site", shop.pk)).text
     assert site_page.count("data-for-preview") == 1
