@@ -74,6 +74,11 @@ def snapshot_of(site: Site, snapshot_id: Any) -> Snapshot:
     return snapshot
 
 
+def visible_previews(person: Person) -> QuerySet[Preview]:
+    """The restore previews this person may see (their sites')."""
+    return Preview.objects.filter(site__owner_id=person.pk)
+
+
 def preview_of(site: Site, preview_id: Any) -> Preview:
     """One of this site's restore previews, or 404 (another site's, or owner's, or no such id)."""
     preview = (

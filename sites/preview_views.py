@@ -78,15 +78,18 @@ def preview_live(request: HttpRequest, site_id: Any, preview_id: Any) -> HttpRes
 @login_required
 @require_GET
 def preview_items(request: HttpRequest, site_id: Any, preview_id: Any) -> HttpResponse:
-    site = _site_for(request, site_id)
-    preview = access.preview_of(site, preview_id)
+    # The site comes with the preview: one query for both (the list is the page that grows).
     page = pages.items_page(
-        preview,
-        request.GET.get("collection", ""),
-        request.GET.get("kind", ""),
-        request.GET.get("page", "1"),
+        owner=request.user,
+        site_id=site_id,
+        preview_id=preview_id,
+        collection_id=request.GET.get("collection", ""),
+        kind=request.GET.get("kind", ""),
+        number=request.GET.get("page", "1"),
     )
-    return _render(request, "sites/preview_items.html", {"page": page, "site": site})
+    request._wbm_zone = page.preview.owner_time_zone or ""  # as _site_for does
+    context = {"page": page, "site": page.preview.site}
+    return _render(request, "sites/preview_items.html", context)
 
 
 def _shown(value: Any, present: bool) -> str:

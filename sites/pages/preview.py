@@ -11,9 +11,10 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import F, OuterRef, Subquery
 from django.http import Http404
 
-from .. import rules
+from .. import access, rules
 from ..models import Preview, PreviewChange, PreviewCollection, Snapshot
 from .live import Live
 
@@ -80,7 +81,7 @@ def preview_page(preview: Preview) -> PreviewPage:
 @dataclass(frozen=True)
 class ItemsPage:
     preview: Preview
-    row: PreviewCollection
+    collection_id: str
     kind: str
     changes: list[PreviewChange]
     number: int
@@ -100,15 +101,35 @@ class ItemsPage:
         return (self.number - 1) * rules.PREVIEW_PAGE_SIZE + len(self.changes)
 
 
-def items_page(preview: Preview, collection_id: str, kind: str, number: Any) -> ItemsPage:
-    """One page of the items of one count (404 for a collection or kind the preview has no
-    count of); a page number out of range shows the nearest page."""
+def items_page(
+    *,
+    owner: AbstractBaseUser,
+    site_id: Any,
+    preview_id: Any,
+    collection_id: str,
+    kind: str,
+    number: Any,
+) -> ItemsPage:
+    """One page of the items of one count, in two queries: the preview with its site, source
+    and the count (404 for another owner's preview, or a collection or kind it has no count
+    of), then the page's slice of the index. A page number out of range shows the nearest page.
+    The preview carries the owner's time zone (`owner_time_zone`), as `access.site_to_view`."""
     if kind not in KIND_WORDS or not collection_id:
         raise Http404
-    row = preview.counts.filter(collection_id=collection_id).first()
-    if row is None:
+    count = PreviewCollection.objects.filter(
+        preview=OuterRef("pk"), collection_id=collection_id
+    ).values(kind)[:1]
+    found = list(
+        access.visible_previews(owner)
+        .filter(pk=preview_id, site_id=site_id)
+        .select_related("site", "source")
+        .annotate(total=Subquery(count), owner_time_zone=F("site__owner__wbm_profile__time_zone"))
+        .order_by()[:1]
+    )
+    if not found or found[0].total is None:
         raise Http404
-    total = row.count_of(kind)
+    preview = found[0]
+    total = preview.total
     pages = max(1, -(-total // rules.PREVIEW_PAGE_SIZE))
     try:
         page = min(max(int(number), 1), pages)
@@ -116,13 +137,13 @@ def items_page(preview: Preview, collection_id: str, kind: str, number: Any) -> 
         page = 1
     start = (page - 1) * rules.PREVIEW_PAGE_SIZE
     changes = list(
-        preview.changes.filter(collection_id=collection_id, kind=kind)
+        PreviewChange.objects.filter(preview=preview, collection_id=collection_id, kind=kind)
         .order_by("id")
         .only("id", "preview_id", "item_id", "kind", "collection_id")[
             start : start + rules.PREVIEW_PAGE_SIZE
         ]
     )
-    return ItemsPage(preview, row, kind, changes, page, pages, total)
+    return ItemsPage(preview, collection_id, kind, changes, page, pages, total)
 
 
 def preview_version(*, owner: AbstractBaseUser, site_id: Any, preview_id: Any) -> str | None:
