@@ -25,6 +25,7 @@ from .index import BATCH, EntryIndex
 from .manifest import CollectionRecord, Entry, Manifest, collection_entries
 from .objects import ObjectStore, canonical_json
 from .packs import PackReader
+from .segments import read_segment
 
 RESTORE, REVERT, REMOVE = "restore", "revert", "remove"
 
@@ -108,8 +109,8 @@ def collection_ids(source: Manifest, current: Manifest) -> list[str]:
 def compare_collection(
     store: ObjectStore, source: Manifest, current: Manifest, collection_id: str
 ) -> Iterator[Change]:
-    """Every change of one collection (never the unchanged items): REVERT and REMOVE in the
-    current snapshot's order, then RESTORE in the source's. A collection absent from one side
+    """Every change of one collection (never the unchanged items), each item once, in no
+    promised order. A collection absent from one side
     gives only RESTORE (deleted since) or only REMOVE (created since) changes. Memory is flat
     whatever the collection's size; a damaged segment raises as `collection_entries` does."""
     old = record_of(source, collection_id)
@@ -129,6 +130,24 @@ def compare_collection(
         # The current snapshot names the source's very segments (nothing changed since, the
         # usual case of a collection nobody edits): no entry needs reading.
         return
+    if old.segments and new.segments and old.segments[0] == new.segments[0]:
+        # The same base (the live reading took the source, or a snapshot on the same base, as
+        # its parent): only the items the deltas name can differ.
+        yield from _shared_base(store, collection_id, old, new)
+        return
+    yield from _by_index(store, source, current, old, new)
+
+
+def _by_index(
+    store: ObjectStore,
+    source: Manifest,
+    current: Manifest,
+    old: CollectionRecord,
+    new: CollectionRecord,
+) -> Iterator[Change]:
+    """Any two records: the source's entries in an index, the current's looked up against it
+    a page at a time, then the source's unseen ones (deleted since)."""
+    collection_id = old.id
     with EntryIndex() as index:
         _fill(index, collection_entries(store, source.snapshot_id, old))
         batch: list[Entry] = []
@@ -140,6 +159,79 @@ def compare_collection(
         yield from _against(collection_id, batch, index)
         for item_id, _digest, line in index.unseen():
             yield Change(collection_id, item_id, RESTORE, _entry(collection_id, line), None)
+
+
+def _shared_base(
+    store: ObjectStore, collection_id: str, old: CollectionRecord, new: CollectionRecord
+) -> Iterator[Change]:
+    """Two records on the same base segment: each side's deltas go into an index (a removal
+    with no digest), then the base is read once, and only its items that a delta names are
+    compared; the items the deltas added last. A page of entries in Python at most."""
+    with EntryIndex() as before, EntryIndex() as after:
+        _fill_lines(before, store, old.segments[1:])
+        _fill_lines(after, store, new.segments[1:])
+        batch: list[dict[str, Any]] = []
+        for value in read_segment(store, old.segments[0]["hash"]):
+            batch.append(value)
+            if len(batch) == BATCH:
+                yield from _named(collection_id, batch, before, after)
+                batch = []
+        yield from _named(collection_id, batch, before, after)
+        # Items neither side's base holds: added by a delta of one side or both.
+        for item_id, digest, line in after.unseen():
+            known = before.lookup([item_id]).get(item_id)
+            before.mark_seen([item_id])
+            source = _entry(collection_id, known[1]) if known and known[0] else None
+            current = _entry(collection_id, line) if digest else None
+            yield from _decide(collection_id, item_id, source, current)
+        for item_id, digest, line in before.unseen():
+            if digest:
+                yield Change(collection_id, item_id, RESTORE, _entry(collection_id, line), None)
+
+
+def _fill_lines(index: EntryIndex, store: ObjectStore, segments: list[dict[str, Any]]) -> None:
+    """Deltas into the index in order (a later line for an id replaces the earlier one)."""
+    rows: list[tuple[str, str | None, bytes]] = []
+    for segment in segments:
+        for value in read_segment(store, segment["hash"]):
+            digest = None if value.get("gone") else str(value.get("hash", ""))
+            rows.append((value["id"], digest, canonical_json(value)))
+            if len(rows) == BATCH:
+                index.add(rows)
+                rows = []
+    if rows:
+        index.add(rows)
+
+
+def _named(
+    collection_id: str, batch: list[dict[str, Any]], before: EntryIndex, after: EntryIndex
+) -> Iterator[Change]:
+    ids = [value["id"] for value in batch]
+    old, new = before.lookup(ids), after.lookup(ids)
+    before.mark_seen(list(old))
+    after.mark_seen(list(new))
+    for value in batch:
+        item_id = value["id"]
+        if item_id not in old and item_id not in new:
+            continue  # as the base has it, on both sides
+        # A base names no removal; were one there, it would be no item.
+        base = (None, b"") if value.get("gone") else (value.get("hash"), canonical_json(value))
+        source_line = old.get(item_id, base)
+        current_line = new.get(item_id, base)
+        source = _entry(collection_id, source_line[1]) if source_line[0] else None
+        current = _entry(collection_id, current_line[1]) if current_line[0] else None
+        yield from _decide(collection_id, item_id, source, current)
+
+
+def _decide(
+    collection_id: str, item_id: str, source: Entry | None, current: Entry | None
+) -> Iterator[Change]:
+    if source is not None and current is None:
+        yield Change(collection_id, item_id, RESTORE, source, None)
+    elif source is None and current is not None:
+        yield Change(collection_id, item_id, REMOVE, None, current)
+    elif source is not None and current is not None and source.digest != current.digest:
+        yield Change(collection_id, item_id, REVERT, source, current)
 
 
 def _fill(index: EntryIndex, entries: Iterator[Entry]) -> None:

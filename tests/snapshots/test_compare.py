@@ -22,6 +22,7 @@ from sites.snapshots import (
     schema_drift,
     take_snapshot,
 )
+from sites.snapshots.compare import _by_index
 from sites.snapshots.manifest import collection_entries
 from wixemulator.models import EmuCollection, EmuItem
 
@@ -130,6 +131,44 @@ def test_schema_drift_names_fields_added_removed_and_retyped(emu_store, data_cli
     assert not schema_drift(store, source, current, "Products").drifted
 
 
+def _changes(changes):
+    return sorted(
+        (c.kind, c.item_id, c.source and c.source.digest, c.current and c.current.digest)
+        for c in changes
+    )
+
+
+def test_snapshots_on_one_base_compare_as_any_two_do(emu_store, data_client, store):
+    """Snapshots whose records share a base (each the next one's parent) are compared through
+    their deltas alone; the result is the general comparison's, whichever two are compared."""
+    client = data_client(emu_store)
+    s1 = take_snapshot(client, store, "s1")
+    products = _edit(client)  # 3 changed, 2 deleted, 1 added
+    s2 = take_snapshot(client, store, "s2", parent="s1")
+    again = {**products[3].data}  # one deleted item comes back, changed
+    again.pop("_createdDate", None)
+    again.pop("_updatedDate", None)
+    again["name"] = "Back"
+    assert client.bulk_insert("Products", [again]).total_failures == 0
+    assert client.bulk_remove("Products", ["product-new", products[6].id]).total_failures == 0
+    edited = {**products[0].data, "stock": 0}  # changed again
+    assert client.bulk_update("Products", [edited]).total_failures == 0
+    s3 = take_snapshot(client, store, "s3", parent="s2")
+    record = {
+        m.snapshot_id: next(c for c in m.collections if c.id == "Products") for m in (s1, s2, s3)
+    }
+    assert len(record["s2"].segments) == len(record["s3"].segments) == 2
+    assert record["s1"].segments[0] == record["s2"].segments[0] == record["s3"].segments[0]
+    for a, b in ((s1, s2), (s2, s1), (s2, s3), (s3, s2), (s1, s3), (s3, s1)):
+        fast = _changes(compare_collection(store, a, b, "Products"))
+        general = _changes(_by_index(store, a, b, record[a.snapshot_id], record[b.snapshot_id]))
+        assert fast == general and fast, (a.snapshot_id, b.snapshot_id)
+    kinds = {(k, i) for k, i, _, _ in _changes(compare_collection(store, s1, s3, "Products"))}
+    assert (REVERT, products[3].id) in kinds  # deleted, then back changed: reverted
+    assert (RESTORE, products[6].id) in kinds and (REVERT, products[0].id) in kinds
+    assert not any(i == "product-new" for _, i in kinds)  # added and removed since: nothing
+
+
 def test_field_differences_compare_exact_json_and_say_which_side_lacks_a_field():
     old = {"_id": "a", "_updatedDate": "1", "price": 1, "flag": True, "tags": ["x"], "gone": 0}
     new = {"_id": "a", "_updatedDate": "2", "price": 1.0, "flag": 1, "tags": ["x"], "new": None}
@@ -167,14 +206,20 @@ def test_comparing_a_large_collection_keeps_memory_flat(emu_store, data_client, 
     current = take_snapshot(client, store, "live", parent="s1")
     record = next(c for c in current.collections if c.id == "Events")
     assert sum(1 for _ in collection_entries(store, "live", record)) == record.items
-    tracemalloc.start()
-    try:
-        count = 0
-        for change in compare_collection(store, source, current, "Events"):
-            assert change.kind == RESTORE
-            count += 1
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    assert count == 2000
-    assert peak < 3 << 20, peak
+    old = next(c for c in source.collections if c.id == "Events")
+    # Both ways: through the shared base's deltas, and the general one (every entry indexed).
+    for changes in (
+        lambda: compare_collection(store, source, current, "Events"),
+        lambda: _by_index(store, source, current, old, record),
+    ):
+        tracemalloc.start()
+        try:
+            count = 0
+            for change in changes():
+                assert change.kind == RESTORE
+                count += 1
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert count == 2000
+        assert peak < 3 << 20, peak
