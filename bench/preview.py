@@ -148,7 +148,11 @@ def main() -> int:
         PreviewChange.objects.bulk_create(
             (
                 PreviewChange(
-                    preview=listed, collection_id="Products", item_id=f"item-{n:06}", kind="revert"
+                    preview=listed,
+                    collection_id="Products",
+                    item_id=f"item-{n:06}",
+                    kind="revert",
+                    position=n,
                 )
                 for n in range(size)
             ),

@@ -234,17 +234,18 @@ def _compare(hold: _Hold, preview: Preview) -> None:
         counts = {"restore": 0, "revert": 0, "remove": 0}
         batch: list[PreviewChange] = []
         for change in compare_collection(store, source, current, collection_id):
-            counts[change.kind] += 1
             batch.append(
                 PreviewChange(
                     preview=preview,
                     collection_id=collection_id,
                     item_id=change.item_id,
                     kind=change.kind,
+                    position=counts[change.kind],
                     source_entry=_entry_json(change.source),
                     current_entry=_entry_json(change.current),
                 )
             )
+            counts[change.kind] += 1
             if len(batch) == WRITE_BATCH:
                 PreviewChange.objects.bulk_create(batch)
                 batch = []

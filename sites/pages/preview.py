@@ -3,7 +3,7 @@ compares), one count's list of items a page at a time, and what the preview star
 
 Every page costs a fixed handful of queries whatever the number of changes: the counts are
 rows of their own (`PreviewCollection`), and a list page is one slice of an index
-(`preview_change_list`), its length known from the counts.
+(`preview_change_list`: a range of positions), its length known from the counts.
 """
 
 from dataclasses import dataclass
@@ -137,11 +137,15 @@ def items_page(
         page = 1
     start = (page - 1) * rules.PREVIEW_PAGE_SIZE
     changes = list(
-        PreviewChange.objects.filter(preview=preview, collection_id=collection_id, kind=kind)
-        .order_by("id")
-        .only("id", "preview_id", "item_id", "kind", "collection_id")[
-            start : start + rules.PREVIEW_PAGE_SIZE
-        ]
+        PreviewChange.objects.filter(
+            preview=preview,
+            collection_id=collection_id,
+            kind=kind,
+            position__gte=start,
+            position__lt=start + rules.PREVIEW_PAGE_SIZE,
+        )
+        .order_by("position")
+        .only("id", "preview_id", "item_id", "kind", "collection_id")
     )
     return ItemsPage(preview, collection_id, kind, changes, page, pages, total)
 

@@ -84,6 +84,9 @@ def test_a_preview_reads_the_live_data_and_lists_what_a_restore_would_change(con
     assert listed("Products", "restore") == expected["restore"]
     assert listed("Customers", "remove") == ["customer-new"]
     assert preview.changes.count() == 2 + 3 + 1 + 12
+    # Each list numbered from 0, so a page of it is a range.
+    events = preview.changes.filter(collection_id="Events", kind="restore")
+    assert sorted(events.values_list("position", flat=True)) == list(range(12))
 
     # One item's field differences, read on demand from both snapshots.
     change = preview.changes.get(collection_id="Products", item_id=expected["revert"][0])

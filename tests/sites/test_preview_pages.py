@@ -185,7 +185,13 @@ def test_a_list_page_costs_the_same_queries_for_10_or_10000_items(owner_client, 
         )
         preview.counts.create(position=0, collection_id="Products", revert=size)
         PreviewChange.objects.bulk_create(
-            PreviewChange(preview=preview, collection_id="Products", item_id=f"i{n}", kind="revert")
+            PreviewChange(
+                preview=preview,
+                collection_id="Products",
+                item_id=f"i{n}",
+                kind="revert",
+                position=n,
+            )
             for n in range(size)
         )
         items = url("preview_items", shop.pk, preview.pk)
