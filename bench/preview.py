@@ -15,8 +15,9 @@ the first) and compares the two. Figures, each beside its baseline measured in t
 - the worker's peak memory (PSS of its process tree, sampled every 0.1 s) during the preview,
   above its idle memory (measured after a warm-up snapshot and preview of a demo site);
 - the item list's page (`/sites/…/previews/…/items/`) of a count of 10,000 changed items, first
-  and last page, against the bare view (same middleware and login), through Django's test client
-  in this process: time (median of 30) and queries, against the same page of a count of 10.
+  and last page: the median time over HTTP from gunicorn, alternating with the bare view (same
+  middleware and login) as bench/page_speed.py does, 40 rounds; and its queries (Django's test
+  client in this process), against the same page of a count of 10.
 
 The emulator's per-site rate limit is lifted for the run, as in bench/snapshot.py.
 """
@@ -26,11 +27,14 @@ from __future__ import annotations
 import argparse
 import time
 from typing import Any
+from urllib.parse import urlencode
 
 from bench import _harness as h
+from bench.page_speed import timed_get
 from bench.snapshot import PAGE, PeakMemory
 
 LIST_ITEMS = 10_000
+ROUNDS = 40
 
 
 def main() -> int:
@@ -161,25 +165,36 @@ def main() -> int:
         lists[size] = reverse("sites:preview_items", args=[large.pk, listed.pk])
     bare = reverse("bench-bare")
 
-    def fetch(url: str, params: dict[str, Any] | None = None) -> tuple[float, int]:
+    cookie = browser.cookies["sessionid"].value
+
+    def queries_of(url: str, params: dict[str, Any]) -> int:
         with CaptureQueriesContext(connection) as queries:
-            started = time.perf_counter()
             answer = browser.get(url, params)
-            elapsed = time.perf_counter() - started
         if answer.status_code != 200:
             raise SystemExit(f"{url} answered {answer.status_code}")
-        return elapsed, len(queries)
-
-    def timed(url: str, params: dict[str, Any] | None = None) -> tuple[float, int]:
-        runs = [fetch(url, params) for _ in range(30)]
-        return h.median(t for t, _ in runs), runs[-1][1]
+        return len(queries)
 
     first = {"collection": "Products", "kind": "revert", "page": 1}
     last = {**first, "page": 10**6}
-    bare_time, _ = timed(bare)
-    small_time, small_queries = timed(lists[10], first)
-    first_time, first_queries = timed(lists[LIST_ITEMS], first)
-    last_time, last_queries = timed(lists[LIST_ITEMS], last)
+    small_queries = queries_of(lists[10], first)
+    first_queries = queries_of(lists[LIST_ITEMS], first)
+    last_queries = queries_of(lists[LIST_ITEMS], last)
+    # Timed over HTTP from gunicorn, alternating with the bare view (as bench/page_speed.py).
+    paths = {
+        "bare": bare,
+        "small": f"{lists[10]}?{urlencode(first)}",
+        "first": f"{lists[LIST_ITEMS]}?{urlencode(first)}",
+        "last": f"{lists[LIST_ITEMS]}?{urlencode(last)}",
+    }
+    times: dict[str, list[float]] = {name: [] for name in paths}
+    for round_number in range(ROUNDS + 5):
+        for name, path in paths.items():
+            seconds, status, _ = timed_get(stack.web_port, path, cookie)
+            if status != 200:
+                raise SystemExit(f"{path}: HTTP {status}")
+            if round_number >= 5:  # warming up templates, connections and caches
+                times[name].append(seconds)
+    bare_time, small_time, first_time, last_time = (h.median(times[n]) for n in paths)
 
     mb = 1024 * 1024
     report.note(
