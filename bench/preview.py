@@ -138,6 +138,13 @@ def main() -> int:
     client.close()
     baseline = h.median([baseline_before, baseline_after])
     reverts = sum(row.revert for row in done.counts.all())
+    # Where the time went: reading the live data (a snapshot), then comparing.
+    reading = Snapshot.objects.get(pk=done.live_id)
+    report.note(
+        f"live reading {(reading.finished_at - reading.started_at).total_seconds():.1f} s, "
+        f"comparing and writing {(done.finished_at - reading.finished_at).total_seconds():.1f} s "
+        f"({done.changes.count():,} changes)"
+    )
 
     # The item list: a count of 10,000 and one of 10 (rows written directly: only their number
     # matters here), fetched as the owner through the test client.
@@ -182,6 +189,8 @@ def main() -> int:
     # Timed over HTTP from gunicorn, alternating with the bare view (as bench/page_speed.py).
     paths = {
         "bare": bare,
+        # For scale: the simplest page of the product (a form, no list), drawn by the same base.
+        "account": reverse("sites:account"),
         "small": f"{lists[10]}?{urlencode(first)}",
         "first": f"{lists[LIST_ITEMS]}?{urlencode(first)}",
         "last": f"{lists[LIST_ITEMS]}?{urlencode(last)}",
@@ -194,7 +203,7 @@ def main() -> int:
                 raise SystemExit(f"{path}: HTTP {status}")
             if round_number >= 5:  # warming up templates, connections and caches
                 times[name].append(seconds)
-    bare_time, small_time, first_time, last_time = (h.median(times[n]) for n in paths)
+    bare_time, account_time, small_time, first_time, last_time = (h.median(times[n]) for n in paths)
 
     mb = 1024 * 1024
     report.note(
@@ -241,7 +250,10 @@ def main() -> int:
             target="equal",
             ok=queries == small_queries,
         )
-    report.note(f"a count of 10: {small_time * 1000:.1f} ms")
+    report.note(
+        f"a count of 10: {small_time * 1000:.1f} ms; the account page (a form, no list): "
+        f"{account_time * 1000:.1f} ms ({account_time / bare_time:.2f}x the bare view)"
+    )
     return report.finish()
 
 
