@@ -11,7 +11,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import F, QuerySet
 from django.http import Http404
 
-from .models import AlertChannel, Backup, Operation, Site, Snapshot
+from .models import AlertChannel, Backup, Operation, Preview, PreviewChange, Site, Snapshot
 
 Person = AbstractBaseUser | AnonymousUser
 
@@ -80,3 +80,30 @@ def channel_of(person: Person, channel_id: Any) -> AlertChannel:
     if channel is None:
         raise Http404
     return channel
+
+
+def visible_previews(person: Person) -> QuerySet[Preview]:
+    """The restore previews this person may see (their sites')."""
+    return Preview.objects.filter(site__owner_id=person.pk)
+
+
+def preview_of(site: Site, preview_id: Any) -> Preview:
+    """One of this site's restore previews, or 404 (another site's, or owner's, or no such id)."""
+    preview = (
+        Preview.objects.select_related("source", "live", "backup", "operation")
+        .filter(site=site, pk=preview_id)
+        .first()
+    )
+    if preview is None:
+        raise Http404
+    preview.site = site
+    return preview
+
+
+def preview_change_of(preview: Preview, change_id: Any) -> PreviewChange:
+    """One item of this preview's lists, or 404 (an id of another preview, site or owner)."""
+    change = PreviewChange.objects.filter(preview=preview, pk=change_id).first()
+    if change is None:
+        raise Http404
+    change.preview = preview
+    return change

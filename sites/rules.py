@@ -393,3 +393,22 @@ def retention_preview(site: Site, rules: RetentionRules | None = None) -> Retent
         pruned=[complete[pk] for pk in plan.pruned],
         plan=plan,
     )
+
+
+# --- Restore previews --------------------------------------------------------------------------
+
+# Items per page of a preview's list (the page costs the same queries whatever the count).
+PREVIEW_PAGE_SIZE = 50
+# The previews of a site kept (the newest; older ones and their item lists are dropped).
+PREVIEWS_KEPT = 5
+
+
+def preview_refusal(snapshot: Snapshot) -> str:
+    """Why a restore from this snapshot cannot be previewed ("" when it can)."""
+    return snapshot_use_refusal(snapshot)
+
+
+def backup_snapshot(backup: Backup) -> Snapshot | None:
+    """The complete snapshot taken with this Wix backup ("Back up now" with a snapshot), through
+    which its restore can be previewed; None when it has none."""
+    return backup.snapshots.filter(state=Snapshot.State.COMPLETE).order_by("-started_at").first()

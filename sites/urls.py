@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from . import alert_views, snapshot_views, views
+from . import alert_views, preview_views, snapshot_views, views
 
 
 class WixIdConverter:
@@ -90,5 +90,30 @@ urlpatterns = [
         "sites/<uuid:site_id>/snapshots/<uuid:snapshot_id>/csv/<path:collection_id>",
         snapshot_views.snapshot_csv,
         name="snapshot_csv",
+    ),
+    path(
+        "sites/<uuid:site_id>/snapshots/<uuid:snapshot_id>/preview/",
+        preview_views.preview_new,
+        name="preview_new",
+    ),
+    path(
+        "sites/<uuid:site_id>/previews/<uuid:preview_id>/",
+        preview_views.preview_detail,
+        name="preview",
+    ),
+    path(
+        "sites/<uuid:site_id>/previews/<uuid:preview_id>/live/",
+        preview_views.preview_live,
+        name="preview_live",
+    ),
+    path(
+        "sites/<uuid:site_id>/previews/<uuid:preview_id>/items/",
+        preview_views.preview_items,
+        name="preview_items",
+    ),
+    path(
+        "sites/<uuid:site_id>/previews/<uuid:preview_id>/items/<int:change_id>/",
+        preview_views.preview_item,
+        name="preview_item",
     ),
 ]

@@ -31,7 +31,7 @@ from .forms import (
     TimeZoneForm,
     app_connection_available,
 )
-from .models import Operation, Profile, Site
+from .models import Operation, Preview, Profile, Site
 
 # --- Helpers -----------------------------------------------------------------------------------
 
@@ -295,6 +295,8 @@ def backup_restore(request: HttpRequest, site_id: Any, backup_id: str) -> HttpRe
             return redirect("sites:operation", site_id=site.pk, operation_id=operation.pk)
     blocked = rules.restore_refusal(backup, rules.in_flight(site))
     context = {"site": site, "backup": backup, "form": form, "blocked": blocked}
+    # A preview of what the restore would change needs the snapshot taken with the backup.
+    context["preview_source"] = rules.backup_snapshot(backup)
     return _render(request, "sites/restore.html", context, status=status)
 
 
@@ -328,6 +330,11 @@ def backup_delete(request: HttpRequest, site_id: Any, backup_id: str) -> HttpRes
 def operation_detail(request: HttpRequest, site_id: Any, operation_id: Any) -> HttpResponse:
     site = _site_for(request, site_id)
     operation = access.operation_of(site, operation_id)
+    if operation.kind == Operation.Kind.PREVIEW_RESTORE:
+        # A preview's own page says all there is to say about it (progress, counts, items).
+        preview = Preview.objects.filter(operation=operation).values_list("pk", flat=True)
+        if preview:
+            return redirect("sites:preview", site_id=site.pk, preview_id=preview[0])
     page = pages.operation_page(operation=operation)
     return _render(request, "sites/operation.html", {"page": page, "site": site})
 

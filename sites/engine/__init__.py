@@ -7,7 +7,8 @@ Alerts: `incidents` (opened once, resolved once, from `states.finish`, the refre
 `alert_checks`), `outbox` (each alert written with what raised it, sent once per channel) and
 `channels` (e-mail and signed webhooks). Snapshots run beside them on a queue of their own:
 `snapshot_requests` (take, verify, pin, delete, settings), `snapshot_run` (taking and
-verifying), `snapshot_prune` (retention and garbage).
+verifying), `snapshot_prune` (retention and garbage), `preview` (what a restore from a snapshot
+would change).
 The names below are the engine's public face; views, tasks, commands and tests use them.
 """
 
@@ -23,6 +24,7 @@ from .errors import OperationRefused
 from .incidents import incident_open, incident_resolve
 from .mirror import mirror_backups, mirror_restorations
 from .outbox import alert_test, deliveries_due, delivery_run
+from .preview import ItemDifference, preview_item_difference, preview_request
 from .refresh import poll_delay, site_refresh, site_refresh_if_stale, sites_due_for_sync
 from .requests import operation_request
 from .snapshot_prune import PruneResult, sites_with_snapshots, snapshots_prune
@@ -42,6 +44,7 @@ from .words import owner_message
 
 __all__ = [
     "ChannelRefused",
+    "ItemDifference",
     "OperationRefused",
     "PruneResult",
     "SweepResult",
@@ -60,6 +63,8 @@ __all__ = [
     "operation_submit",
     "owner_message",
     "poll_delay",
+    "preview_item_difference",
+    "preview_request",
     "refresh_chunks",
     "signature",
     "site_expected_age_set",

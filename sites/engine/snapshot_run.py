@@ -35,6 +35,7 @@ from ..snapshots import (
 from ..snapshots.pending import discard_pending
 from ..wix_clients import BaseUrlNotAllowed, data_client_for
 from .dispatch import enqueue_prune
+from .preview import preview_run, wake_previews
 from .snapshot_store import site_store
 from .states import backoff, finish, site_touch, version_up
 from .words import InternalProblem, snapshot_message
@@ -91,6 +92,8 @@ def snapshot_operation_run(*, operation_id: Any) -> None:
         _take(operation_id)
     elif kind == Operation.Kind.VERIFY_SNAPSHOT:
         _verify(operation_id)
+    elif kind == Operation.Kind.PREVIEW_RESTORE:
+        preview_run(operation_id=operation_id)
 
 
 # --- Taking ------------------------------------------------------------------------------------
@@ -247,6 +250,7 @@ def _complete(operation: Operation, snapshot: Snapshot, manifest: Manifest, hold
             ),
         )
     finish(operation, state=Operation.State.SUCCEEDED, from_state=Operation.State.QUEUED)
+    wake_previews(snapshot)  # the previews that waited for this reading of the live data
     logger.info(
         "snapshot %s of site %s: %d items, %d new bytes",
         snapshot.storage_id,
@@ -308,6 +312,7 @@ def _failed(
     finish(
         operation, state=Operation.State.FAILED, error=message, from_state=Operation.State.QUEUED
     )
+    wake_previews(snapshot)
 
 
 # --- Verifying ---------------------------------------------------------------------------------

@@ -96,6 +96,8 @@ def operation_words(
         return "Take a snapshot"
     if kind == Operation.Kind.VERIFY_SNAPSHOT:
         return "Verify the snapshot"
+    if kind == Operation.Kind.PREVIEW_RESTORE:
+        return "Preview a restore from the snapshot"
     return "Delete the backup"
 
 

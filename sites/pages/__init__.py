@@ -10,6 +10,7 @@ from .alerts import AlertsPage, alerts_page, mailbox_enabled, mailbox_messages
 from .dashboard import Dashboard, dashboard
 from .live import dashboard_version, operation_version, site_version
 from .operation import OperationPage, operation_page
+from .preview import ItemsPage, PreviewPage, items_page, preview_page, preview_version
 from .site import SitePage, site_page
 from .state import SiteState, site_state, site_states
 
@@ -17,7 +18,9 @@ __all__ = [
     "ActivityPage",
     "AlertsPage",
     "Dashboard",
+    "ItemsPage",
     "OperationPage",
+    "PreviewPage",
     "SitePage",
     "SiteState",
     "UnknownKind",
@@ -25,10 +28,13 @@ __all__ = [
     "alerts_page",
     "dashboard",
     "dashboard_version",
+    "items_page",
     "mailbox_enabled",
     "mailbox_messages",
     "operation_page",
     "operation_version",
+    "preview_page",
+    "preview_version",
     "site_page",
     "site_state",
     "site_states",

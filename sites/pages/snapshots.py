@@ -8,10 +8,10 @@ and the views refuse for the same reasons.
 
 from dataclasses import dataclass
 
-from django.db.models import Count, QuerySet, Window
+from django.db.models import Count, Exists, OuterRef, QuerySet, Window
 
 from .. import rules
-from ..models import Operation, Site, Snapshot
+from ..models import Operation, Preview, Site, Snapshot
 
 SNAPSHOTS_SHOWN = 10
 
@@ -81,7 +81,13 @@ def snapshots_queryset(site: Site, limit: int = SNAPSHOTS_SHOWN) -> QuerySet[Sna
     """The site's newest snapshots (newest first), each with how many the site has: one query."""
     return (
         site.snapshots.select_related("backup", "verify_operation")
-        .annotate(total=Window(expression=Count("id")))
+        .annotate(
+            total=Window(expression=Count("id")),
+            # Taken to read the live data for a restore preview: the owner is told so.
+            for_preview=Exists(
+                Preview.objects.filter(live=OuterRef("pk"), live_taken_for_preview=True)
+            ),
+        )
         .order_by("-started_at", "-id")[:limit]
     )
 

@@ -20,7 +20,16 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.resolvers import RegexPattern, RoutePattern
 
-from sites.models import Alert, AlertChannel, Backup, Operation, Site, Snapshot
+from sites.models import (
+    Alert,
+    AlertChannel,
+    Backup,
+    Operation,
+    Preview,
+    PreviewChange,
+    Site,
+    Snapshot,
+)
 from tests.factories import make_backup, make_operation, make_site
 from wixemulator import services as emu
 from wixemulator.models import EmuBackup, EmuItem, EmuRestoration
@@ -100,6 +109,9 @@ class Victim:
     api_key: str
     snapshot: Snapshot
     channel: AlertChannel
+    # A restore preview of the snapshot, with one item in its lists.
+    preview: Preview | None = None
+    change: PreviewChange | None = None
 
 
 # Which of the victim's objects each URL parameter names. Below /sandbox/ the emulator's own
@@ -110,6 +122,8 @@ VALUES: dict[str, Callable[[Victim], Any]] = {
     "operation_id": lambda v: v.operation.pk,
     "snapshot_id": lambda v: v.snapshot.pk,
     "channel_id": lambda v: v.channel.pk,  # an alert channel of the victim's (Alerts page)
+    "preview_id": lambda v: v.preview.pk,
+    "change_id": lambda v: v.change.pk,
     "collection_id": lambda v: "Products",  # a collection of the victim's snapshot
     "object_id": lambda v: v.site.pk,
     "id": lambda v: v.site.owner_id,  # the admin's user password page
@@ -157,6 +171,12 @@ def victim(db, django_user_model) -> Victim:
         state=Snapshot.State.COMPLETE,
         collections=[{"id": "Products", "status": "complete", "items": 1}],
     )
+    preview = Preview.objects.create(
+        site=site, source=snapshot, live=snapshot, collections=["Products"]
+    )
+    change = PreviewChange.objects.create(
+        preview=preview, collection_id="Products", item_id="product-0001", kind="revert"
+    )
     return Victim(
         site,
         backup,
@@ -166,6 +186,8 @@ def victim(db, django_user_model) -> Victim:
         creds.api_key,
         snapshot,
         AlertChannel.objects.create(owner=other, kind=AlertChannel.EMAIL, target="v@example.com"),
+        preview,
+        change,
     )
 
 
@@ -186,6 +208,7 @@ def _snapshot(victim: Victim) -> tuple:
         list(Snapshot.objects.filter(site=victim.site.pk).values()),
         list(AlertChannel.objects.filter(owner=victim.site.owner_id).values()),
         Alert.objects.filter(owner=victim.site.owner_id).count(),
+        list(Preview.objects.filter(site=victim.site.pk).values()),
         list(EmuBackup.objects.filter(site=victim.emu_site_id).values("pk", "deleted_at")),
         EmuRestoration.objects.filter(site=victim.emu_site_id).count(),
         sorted(
@@ -224,6 +247,8 @@ def test_the_generated_list_covers_the_urls_that_name_sites_backups_and_operatio
         "/sites/{site_id}/snapshots/{snapshot_id}/download/",
         "/sites/{site_id}/snapshots/{snapshot_id}/csv/{collection_id}",
         "/sites/{site_id}/snapshots/settings/",
+        "/sites/{site_id}/snapshots/{snapshot_id}/preview/",
+        "/sites/{site_id}/previews/{preview_id}/items/{change_id}/",
         "/sandbox/sites/{site_id}/collections/{collection_id}/bulk/",
         "/sandbox/wix-data/v2/backups/{backup_id}",
         "/admin/sites/site/{object_id}/change/",
