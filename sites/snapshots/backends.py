@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
@@ -90,14 +91,19 @@ class LocalBackend(Backend):
     """A folder on this machine (`var/snapshots` by default).
 
     A write goes to a temporary file beside its final name and is renamed into place, so a crash
-    never leaves half an object under its real name. Objects are not fsynced one by one (100,000
-    fsyncs would be most of a snapshot's time): `sync()` flushes them all once, before the
-    manifest that names them is written, and the manifest itself is fsynced with its folder.
+    never leaves half an object under its real name. Objects and packs are not fsynced as they
+    are written: `sync()` flushes the ones written since the last sync (and their folders) at
+    once, before a checkpoint or the manifest names them, and those are fsynced with their
+    folder as they are written.
     """
 
     def __init__(self, root: Path | str) -> None:
         # Nothing is created here: the folder appears with the first write.
         self.root = Path(root)
+        # Written since the last `sync()`, not yet durable. Not `os.sync()`: that flushes every
+        # file system of the machine (a database's files included) at each page of a snapshot.
+        self._unsynced: set[Path] = set()
+        self._unsynced_lock = threading.Lock()
 
     @property
     def description(self) -> str:
@@ -134,6 +140,9 @@ class LocalBackend(Backend):
             temp = None
             if durable:
                 _fsync_dir(path.parent)
+            else:
+                with self._unsynced_lock:
+                    self._unsynced.add(path)
         except OSError as error:
             raise self._failure("write", key, error) from error
         finally:
@@ -227,8 +236,21 @@ class LocalBackend(Backend):
                 yield StoredObject(key, stat.st_size, modified)
 
     def sync(self) -> None:
-        # One flush of every file system for the whole snapshot (Python has no syncfs).
-        os.sync()
+        with self._unsynced_lock:
+            written, self._unsynced = self._unsynced, set()
+        try:
+            for path in sorted(written):
+                fd = os.open(path, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+            for folder in sorted({path.parent for path in written}):
+                _fsync_dir(folder)
+        except OSError as error:
+            with self._unsynced_lock:
+                self._unsynced |= written  # still to be made durable
+            raise self._failure("flush", str(error.filename or self.root), error) from error
 
 
 def _fsync_dir(folder: Path) -> None:

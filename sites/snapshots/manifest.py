@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from json.encoder import encode_basestring as _json_string
 from typing import Any
 
 from .errors import CorruptObject, ManifestError
@@ -57,7 +58,22 @@ class Entry:
     notes: tuple[str, ...] = ()
 
     def line(self) -> bytes:
-        """The entry as a segment holds it (the collection is the segment's)."""
+        """The entry as a segment holds it (the collection is the segment's): its canonical JSON,
+        written directly for the common entry (a tenth of a snapshot's time went to
+        `json.dumps` of these small dicts; a test holds both forms equal)."""
+        if not self.notes and type(self.size) is type(self.offset) is type(self.length) is int:
+            try:
+                return (
+                    f'{{"at":{self.offset},"hash":{_json_string(self.digest)},'
+                    f'"id":{_json_string(self.item_id)},"len":{self.length},'
+                    f'"pack":{_json_string(self.pack)},"size":{self.size}}}\n'
+                ).encode()
+            except UnicodeEncodeError:
+                pass  # a lone surrogate: canonical_json writes it escaped
+        return self.canonical_line()
+
+    def canonical_line(self) -> bytes:
+        """The entry's line through `canonical_json`, the one definition of its bytes."""
         value: dict[str, Any] = {
             "id": self.item_id,
             "hash": self.digest,

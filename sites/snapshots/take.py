@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -327,7 +327,7 @@ def _store_page(
     packs_before, bytes_before = packer.written_packs, packer.written_bytes
     # Each entry with its slot in this page's pack when it changed: the pack's name is known
     # once the pack is written, below.
-    made: list[tuple[Slot | None, Entry]] = []
+    made: list[tuple[Slot | None, Entry | tuple[Any, ...]]] = []
     for item in items:
         data = canonical_json(item.data)
         digest = digest_of(data)
@@ -339,12 +339,16 @@ def _store_page(
             made.append((None, Entry(record.id, item.id, digest, len(data), *place, notes)))
         else:
             slot = packer.add(store.compress(data))
-            place = ("", slot.offset, slot.length)
-            made.append((slot, Entry(record.id, item.id, digest, len(data), *place, notes)))
+            made.append((slot, (item.id, digest, len(data), slot.offset, slot.length, notes)))
     packer.flush()
     index.mark_seen(list(known))
+    # A changed item's entry is made once its pack has a name (one constructor call: cheaper
+    # than making it before and `dataclasses.replace` after, at 100,000 items).
     entries = [
-        (True, replace(entry, pack=slot.pack)) if slot else (False, entry) for slot, entry in made
+        (True, Entry(record.id, value[0], value[1], value[2], slot.pack, *value[3:]))
+        if slot
+        else (False, value)
+        for slot, value in made
     ]
     # Items a pack already held (the same page read again after a crash) are not new.
     new = sum(1 for is_changed, _ in entries if is_changed)
