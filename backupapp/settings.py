@@ -373,15 +373,20 @@ WIX_TIMEOUT = (
 # --- Alerts (sites/alerts_models.py, docs/architecture.md) ---------------------------------------
 # E-mail goes through Django's backend: SMTP with these settings; `make run` sets EMAIL_BACKEND to
 # the product's mailbox (sites/mailbox.py), whose page shows what would have been sent.
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
-EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+# Set but empty counts as unset (compose passes these through empty).
+EMAIL_BACKEND = (
+    env.str("EMAIL_BACKEND", default="") or "django.core.mail.backends.smtp.EmailBackend"
+)
+EMAIL_HOST = env.str("EMAIL_HOST", default="") or "localhost"
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
 EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10.0)
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Wix Backup Manager <alerts@localhost>")
+DEFAULT_FROM_EMAIL = (
+    env.str("DEFAULT_FROM_EMAIL", default="") or "Wix Backup Manager <alerts@localhost>"
+)
 # Webhook URLs resolving to loopback, private, link-local or reserved addresses are refused (no
 # request forgery through a channel) unless this is on: for development and tests only.
 WBM_WEBHOOK_ALLOW_PRIVATE = env.bool("WBM_WEBHOOK_ALLOW_PRIVATE", default=False)
