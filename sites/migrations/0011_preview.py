@@ -9,7 +9,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("sites", "0009_activity_kind"),
+        ("sites", "0010_alerts"),
     ]
 
     operations = [
