@@ -15,7 +15,7 @@ from sites import rules
 from sites.models import Backup, Operation, Restoration
 from sites.pages import batch
 from sites.pages.rows import rows_querysets
-from sites.pages.state import state_querysets
+from sites.pages.state import STATE_QUERIES, state_querysets
 from tests.factories import make_backup, make_operation, make_restoration, make_site
 
 pytestmark = pytest.mark.django_db
@@ -51,9 +51,13 @@ def test_prepared_reads_equal_the_orms_for_each_site_in_turn(owner):
             ("test", rules.slot_count()), [site.pk], lambda site=site: build(site)
         )
         assert rows == _orm(build(site))
-    # Each read its own site's backups: the second's list is longer.
-    assert len(batch.fetch_prepared(("test", 3), [first.pk], lambda: build(first))[0][4]) == 3
-    assert len(batch.fetch_prepared(("test", 3), [second.pk], lambda: build(second))[0][4]) == 6
+    # Each read its own site's backups (the first of the rows' queries): the second's list is
+    # longer.
+    backups = STATE_QUERIES
+    assert len(batch.fetch_prepared(("test", 3), [first.pk], lambda: build(first))[0][backups]) == 3
+    assert (
+        len(batch.fetch_prepared(("test", 3), [second.pk], lambda: build(second))[0][backups]) == 6
+    )
 
 
 def test_states_of_several_sites_read_together_match_one_by_one(owner):
