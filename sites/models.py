@@ -187,6 +187,7 @@ class Operation(models.Model):
         DELETE_BACKUP = "delete_backup", "Delete backup"
         SNAPSHOT = "snapshot", "Take a snapshot"
         VERIFY_SNAPSHOT = "verify_snapshot", "Verify a snapshot"
+        RESTORE_SNAPSHOT = "restore_snapshot", "Restore from a snapshot"
 
     class State(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -198,7 +199,7 @@ class Operation(models.Model):
     RESTORES = (Kind.RESTORE, Kind.RESTORE_PARTIAL)
     # Never sent to Wix's Backups API: they run on the snapshot queue from QUEUED to the end
     # (engine/snapshot_run.py), so submit and refresh leave them alone.
-    SNAPSHOT_KINDS = (Kind.SNAPSHOT, Kind.VERIFY_SNAPSHOT)
+    SNAPSHOT_KINDS = (Kind.SNAPSHOT, Kind.VERIFY_SNAPSHOT, Kind.RESTORE_SNAPSHOT)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4)
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="operations")
@@ -366,6 +367,7 @@ class Activity(models.Model):
     _KIND_OF_OPERATION = {
         "create_backup": BACKUP, "restore": RESTORE, "restore_partial": RESTORE,
         "delete_backup": DELETE, "snapshot": SNAPSHOT, "verify_snapshot": SNAPSHOT,
+        "restore_snapshot": RESTORE,
     }  # fmt: skip
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="activities")
@@ -420,3 +422,6 @@ class Profile(models.Model):
 
     def __str__(self) -> str:
         return f"profile of {self.user}"
+
+
+from .restore_models import RestoreRun  # noqa: E402, F401  (registers the model)

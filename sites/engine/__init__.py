@@ -4,7 +4,9 @@ Read it in the order of a click: `requests` records what was asked, `dispatch` h
 worker, `submit` sends it to Wix, `sweep` and `refresh` poll Wix until it ends, `mirror` writes
 Wix's answers, `states` holds every transition (compare-and-swap), `words` says it all to owners.
 Snapshots run beside them on a queue of their own: `snapshot_requests` (take, verify, pin, delete,
-settings), `snapshot_run` (taking and verifying), `snapshot_prune` (retention and garbage).
+settings), `snapshot_run` (taking and verifying), `snapshot_prune` (retention and garbage), with
+their holds in `leases`. Restores from snapshots too: `restore_requests` (restore, undo),
+`restore_run` (the bulk writes); `restore_safety` is the safety snapshot every restore waits for.
 The names below are the engine's public face; views, tasks, commands and tests use them.
 """
 
@@ -12,6 +14,7 @@ from .errors import OperationRefused
 from .mirror import mirror_backups, mirror_restorations
 from .refresh import poll_delay, site_refresh, site_refresh_if_stale, sites_due_for_sync
 from .requests import operation_request
+from .restore_requests import restore_undo_request, snapshot_restore_request
 from .snapshot_prune import PruneResult, sites_with_snapshots, snapshots_prune
 from .snapshot_requests import (
     snapshot_delete,
@@ -38,6 +41,7 @@ __all__ = [
     "owner_message",
     "poll_delay",
     "refresh_chunks",
+    "restore_undo_request",
     "site_refresh",
     "site_refresh_if_stale",
     "site_store",
@@ -50,6 +54,7 @@ __all__ = [
     "snapshot_operation_run",
     "snapshot_pin",
     "snapshot_request",
+    "snapshot_restore_request",
     "snapshot_settings_set",
     "snapshot_verify_request",
     "snapshots_prune",
