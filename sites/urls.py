@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from . import snapshot_views, views
+from . import restore_views, snapshot_views, views
 
 
 class WixIdConverter:
@@ -44,6 +44,16 @@ urlpatterns = [
         "sites/<uuid:site_id>/operations/<uuid:operation_id>/",
         views.operation_detail,
         name="operation",
+    ),
+    path(
+        "sites/<uuid:site_id>/operations/<uuid:operation_id>/undo/",
+        restore_views.restore_undo,
+        name="restore_undo",
+    ),
+    path(
+        "sites/<uuid:site_id>/snapshots/<uuid:snapshot_id>/restore/",
+        restore_views.snapshot_restore,
+        name="snapshot_restore",
     ),
     path(
         "sites/<uuid:site_id>/operations/<uuid:operation_id>/live/",

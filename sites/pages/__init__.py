@@ -9,6 +9,7 @@ from .activity import ActivityPage, UnknownKind, activity_page
 from .dashboard import Dashboard, dashboard
 from .live import dashboard_version, operation_version, site_version
 from .operation import OperationPage, operation_page
+from .restores import RestoreInfo, restore_info, restore_undo_page
 from .site import SitePage, site_page
 from .state import SiteState, site_state, site_states
 
@@ -16,6 +17,7 @@ __all__ = [
     "ActivityPage",
     "Dashboard",
     "OperationPage",
+    "RestoreInfo",
     "SitePage",
     "SiteState",
     "UnknownKind",
@@ -24,6 +26,8 @@ __all__ = [
     "dashboard_version",
     "operation_page",
     "operation_version",
+    "restore_info",
+    "restore_undo_page",
     "site_page",
     "site_state",
     "site_states",
