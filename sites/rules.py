@@ -107,15 +107,15 @@ def snapshot_restore_refusal(snapshot: Snapshot, mode: str, collections: Iterabl
 
 
 def undo_refusal(
-    operation: Operation, run: RestoreRun | None, work: InFlight, undone: Operation | None
+    operation: Operation, run: RestoreRun | None, work: InFlight, undone: str | None
 ) -> str:
-    """Why "Undo this restore" is not offered now ("" when it is). `undone`: the newest undo of
-    this restore that is running or succeeded, if any."""
+    """Why "Undo this restore" is not offered now ("" when it is). `undone`: the state of the
+    newest undo of this restore that is running or succeeded, if any (`undo_of`)."""
     if not operation.is_finished:
         return "This restore is still running; it can be undone once it ends."
+    if undone == Operation.State.SUCCEEDED:
+        return "This restore was already undone."
     if undone is not None:
-        if undone.is_finished:
-            return "This restore was already undone."
         return "This restore is being undone."
     if run is None or run.safety_id is None:
         return "This restore has no safety snapshot to go back to."

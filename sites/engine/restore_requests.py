@@ -90,7 +90,9 @@ def restore_undo_request(
         site = Site.objects.select_for_update().get(pk=operation.site_id)
         fresh = Operation.objects.get(pk=operation.pk)
         run = RestoreRun.objects.select_related("safety").filter(operation=fresh).first()
-        reason = rules.undo_refusal(fresh, run, rules.in_flight(site), rules.undo_of(fresh))
+        undone = rules.undo_of(fresh)
+        state = undone.state if undone is not None else None
+        reason = rules.undo_refusal(fresh, run, rules.in_flight(site), state)
         if reason or run is None or run.safety is None:
             raise OperationRefused(reason)
         backup = site.backups.filter(wix_id=fresh.backup_wix_id).first()

@@ -23,7 +23,6 @@ so a call sent twice (its answer lost) writes the same values again.
 import itertools
 import json
 import logging
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,10 +36,11 @@ from .. import crypto
 from ..models import Activity, Operation, Site
 from ..restore_models import RestoreRun
 from ..snapshots import Manifest, PackReader, StorageError, read_manifest
-from ..snapshots.compare import REMOVE, RESTORE, REVERT, Change, compare_collection
+from ..snapshots.compare import REMOVE, RESTORE, REVERT, Change
 from ..snapshots.objects import ObjectStore
 from ..wix_clients import BaseUrlNotAllowed, data_client_for
 from .leases import LeaseLost, claim_site_store, claim_snapshot_work, lease, release_site_store
+from .restore_changes import PHASES, REMOVE_PHASE, SAVE, changes, left_words, remaining
 from .restore_safety import SAFETY_WAIT, WAITING, safety_of
 from .snapshot_store import site_store
 from .states import backoff, finish, site_touch, version_up
@@ -49,8 +49,6 @@ from .words import InternalProblem, restore_summary, restore_words, snapshot_mes
 logger = logging.getLogger(__name__)
 
 EXPECTED = (WixError, BaseUrlNotAllowed, crypto.SecretUnreadable, StorageError)
-SAVE, REMOVE_PHASE = "save", "remove"
-PHASES = (SAVE, REMOVE_PHASE)
 # Wix's answer for an item that is not there: removing it again is what was wanted.
 ITEM_NOT_FOUND = "WDE0073"
 # Fields Wix sets itself on every write: sent back, they would only be overwritten.
@@ -149,25 +147,6 @@ def _restore_held(operation: Operation, run: RestoreRun, hold: _Hold) -> None:
 def _transient(error: Exception) -> bool:
     # A garbled answer to a write is ambiguous, and writing the same values again is harmless.
     return bool(getattr(error, "transient", False)) or isinstance(error, WixProtocolError)
-
-
-def changes(
-    store: ObjectStore,
-    source: Manifest,
-    current: Manifest,
-    run: RestoreRun,
-    collection_id: str,
-    phase: str,
-) -> Iterator[Change]:
-    """The changes of one phase of one collection the restore writes, in the comparison's order
-    (the same every time for the same two snapshots, which the checkpoint relies on)."""
-    kinds = {RESTORE, REVERT} if phase == SAVE else {REMOVE}
-    if phase == REMOVE_PHASE and run.mode == RestoreRun.Mode.MERGE:
-        return
-    chosen = set(run.items.get(collection_id, ())) if run.mode == RestoreRun.Mode.ITEMS else None
-    for change in compare_collection(store, source, current, collection_id):
-        if change.kind in kinds and (chosen is None or change.item_id in chosen):
-            yield change
 
 
 class _Writer:
@@ -316,21 +295,10 @@ def _done(operation: Operation, run: RestoreRun, hold: _Hold) -> None:
     left = (run.left or {}).get("count", 0)
     error = ""
     if left:
-        error = f"{left} items could not be written: " + _left_words(run)
+        error = f"{left} items could not be written: " + left_words(run)
     _finish(
         operation, run, hold, Operation.State.FAILED if left else Operation.State.SUCCEEDED, error
     )
-
-
-def _left_words(run: RestoreRun) -> str:
-    shown = [
-        f"{i['collection']} {i['item_id']}" + (f" ({i['reason']})" if i.get("reason") else "")
-        if i.get("item_id")
-        else f"{i['collection']} ({i.get('reason')})"
-        for i in (run.left or {}).get("items", [])[:5]
-    ]
-    more = (run.left or {}).get("count", 0) - len(shown)
-    return "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
 
 
 def _finish(operation: Operation, run: RestoreRun, hold: _Hold, state: str, error: str) -> None:
@@ -366,46 +334,7 @@ def _failed(
     if transient:
         message = f"Gave up after {attempts} attempts in a row: {message}"
     run.refresh_from_db()
-    remaining = _remaining(run)
-    if remaining:
-        message += f" {remaining}"
+    left = remaining(run)
+    if left:
+        message += f" {left}"
     _finish(operation, run, hold, Operation.State.FAILED, message)
-
-
-def _remaining(run: RestoreRun) -> str:
-    """Which items the restore did not write when it stopped (counted from its checkpoint), in
-    words; the first of them are kept in `run.left`."""
-    try:
-        store = site_store(run.operation.site_id)
-        source = read_manifest(store, run.source.storage_id)
-        current = read_manifest(store, run.safety.storage_id)
-        position = run.position or {}
-        first, first_phase = position.get("collection", 0), position.get("phase", SAVE)
-        left = dict(run.left) or {"count": 0, "items": []}
-        per: dict[str, int] = {}
-        for index in range(first, len(run.collections)):
-            collection_id = run.collections[index]
-            phases = PHASES[PHASES.index(first_phase) :] if index == first else PHASES
-            for phase in phases:
-                skip = position.get("done", 0) if (index, phase) == (first, first_phase) else 0
-                for change in changes(store, source, current, run, collection_id, phase):
-                    if skip:
-                        skip -= 1
-                        continue
-                    per[collection_id] = per.get(collection_id, 0) + 1
-                    left["count"] = left.get("count", 0) + 1
-                    if len(left["items"]) < RestoreRun.LEFT_KEPT:
-                        left["items"].append(
-                            {"collection": collection_id, "item_id": change.item_id, "reason": ""}
-                        )
-    except (StorageError, KeyError, ValueError) as error:
-        return f"Which items are left could not be worked out: {snapshot_message(error)}"
-    RestoreRun.objects.filter(pk=run.pk).update(left=left)
-    run.left = left
-    if not per:
-        return ""
-    counted = ", ".join(f"{count} of {collection}" for collection, count in per.items())
-    first_ids = ", ".join(i["item_id"] for i in left["items"] if i.get("item_id"))[:300]
-    return (
-        f"Not yet written: {counted} (first: {first_ids}). Ask for the restore again to finish it."
-    )

@@ -4,8 +4,13 @@ whether "Undo this restore" is offered (`rules.undo_refusal`)."""
 
 from dataclasses import dataclass, field
 
+from django.db.models import OuterRef, Subquery
+
 from .. import rules
-from ..models import Operation, RestoreRun
+from ..models import Operation, RestoreRun, Site
+
+# The site's page lists this many restores from snapshots (and undos), newest first.
+RESTORES_SHOWN = 10
 
 
 @dataclass(frozen=True)
@@ -49,7 +54,8 @@ def restore_info(operation: Operation) -> RestoreInfo | None:
     )
     site = operation.site
     undone = rules.undo_of(operation)
-    refusal = rules.undo_refusal(operation, run, rules.in_flight(site), undone)
+    state = undone.state if undone is not None else None
+    refusal = rules.undo_refusal(operation, run, rules.in_flight(site), state)
     collections: list[str] = []
     if run is not None and run.safety is not None:
         backup = site.backups.filter(wix_id=operation.backup_wix_id).first()
@@ -63,3 +69,52 @@ def restore_undo_page(operation: Operation) -> RestoreInfo:
     """The Undo's confirmation page: what it would restore, or why it is not offered."""
     info = restore_info(operation)
     return info if info is not None else RestoreInfo(run=None, refusal="This is not a restore.")
+
+
+@dataclass(frozen=True)
+class RestoreRow:
+    """A restore from a snapshot (or an undo) in the site's table, with its Undo now."""
+
+    run: RestoreRun
+    refusal: str
+
+    @property
+    def operation(self) -> Operation:
+        return self.run.operation
+
+    @property
+    def offered(self) -> bool:
+        return self.refusal == ""
+
+    @property
+    def changed(self) -> str:
+        total = self.run.changed_total()
+        said = f"{total['restored']} brought back, {total['reverted']} reverted, "
+        said += f"{total['removed']} removed"
+        return said + (f", {total['failed']} not written" if total["failed"] else "")
+
+
+def read_restores(site: Site, limit: int = RESTORES_SHOWN) -> list[RestoreRun]:
+    """The site's newest restores from snapshots, with their operation, safety snapshot, source
+    and the state of their undo, in one query; kept with the site's rows per version (every
+    change to them moves the version)."""
+    undos = (
+        Operation.objects.filter(restore_run__undo_of=OuterRef("operation"))
+        .exclude(state=Operation.State.FAILED)
+        .order_by("-created_at")
+        .values("state")[:1]
+    )
+    return list(
+        RestoreRun.objects.filter(operation__site=site)
+        .exclude(mode=RestoreRun.Mode.WIX)
+        .select_related("operation", "safety", "source")
+        .annotate(undone=Subquery(undos))
+        .order_by("-operation__created_at")[:limit]
+    )
+
+
+def restore_rows(runs: list[RestoreRun], work: rules.InFlight) -> list[RestoreRow]:
+    """What each row offers now (decided per request, like the backups' actions)."""
+    return [
+        RestoreRow(run, rules.undo_refusal(run.operation, run, work, run.undone)) for run in runs
+    ]

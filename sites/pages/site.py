@@ -1,7 +1,7 @@
 """A site's page: its summary, what runs, its backups, restorations and activity."""
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from typing import Any, NamedTuple
@@ -11,7 +11,7 @@ from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
 from .. import cache, rules
-from ..models import Activity, Backup, Operation, Restoration, Site, Snapshot
+from ..models import Activity, Backup, Operation, Restoration, RestoreRun, Site, Snapshot
 from .live import (
     Announcement,
     Live,
@@ -21,6 +21,7 @@ from .live import (
     refreshing,
     site_version_text,
 )
+from .restores import RestoreRow, read_restores, restore_rows
 from .snapshots import SnapshotSection, read_snapshots, snapshot_section
 from .state import STATE_KEPT_SECONDS, site_attention, site_states, state_key
 
@@ -76,6 +77,8 @@ class SiteTables:
     backups: list[BackupRow]
     restorations: list[RestorationRow]
     activity: list["ActivityView"]
+    # Restores from snapshots and undos, with their Undo now (pages/restores.py).
+    restores: list[RestoreRow] = field(default_factory=list)
 
 
 @dataclass
@@ -169,6 +172,7 @@ class TableRows:
     activity: tuple[ActivityView, ...]
     evicted: BackupView | None
     snapshots: tuple[list[Snapshot], int] = ([], 0)
+    restores: tuple[RestoreRun, ...] = ()
 
 
 # Part of every key: a release that changes what the rows hold never reads those kept by another.
@@ -178,7 +182,10 @@ _ROWS_FORMAT = hashlib.blake2b(
             django.__version__,
             (_BACKUP_FIELDS, _RESTORATION_FIELDS, _ACTIVITY_FIELDS),
             # The snapshots are kept as model rows (with their backup and verify operation).
-            [[f.attname for f in m._meta.concrete_fields] for m in (Snapshot, Backup, Operation)],
+            [
+                [f.attname for f in m._meta.concrete_fields]
+                for m in (Snapshot, Backup, Operation, RestoreRun)
+            ],
             (BACKUPS_SHOWN, RESTORATIONS_SHOWN, ACTIVITY_SHOWN),
         )
     ).encode(),
@@ -212,6 +219,7 @@ def _read_rows(site: Site) -> TableRows:
         activity=tuple(ActivityView(*values) for values in activity),
         evicted=_view_of(evicted) if evicted is not None else None,
         snapshots=read_snapshots(site),
+        restores=tuple(read_restores(site)),
     )
 
 
@@ -259,6 +267,7 @@ def site_tables(*, rows: TableRows, work: rules.InFlight) -> SiteTables:
         backups=[BackupRow(b, rules.backup_actions(b, work)) for b in rows.backups],
         restorations=list(rows.restorations),
         activity=list(rows.activity),
+        restores=restore_rows(list(rows.restores), work),
     )
 
 

@@ -8,10 +8,10 @@ and the views refuse for the same reasons.
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Window
+from django.db.models import Count, OuterRef, Subquery, Window
 
 from .. import rules
-from ..models import Operation, Site, Snapshot
+from ..models import Operation, RestoreRun, Site, Snapshot
 
 SNAPSHOTS_SHOWN = 10
 
@@ -80,9 +80,14 @@ class SnapshotSection:
 def read_snapshots(site: Site, limit: int = SNAPSHOTS_SHOWN) -> tuple[list[Snapshot], int]:
     """The site's newest snapshots (newest first) and how many it has, in one query; kept with
     the site's rows per version (pages/site.py: every change to a snapshot moves the version)."""
+    # A safety snapshot names the restore it was taken before (engine/restore_safety.py).
+    safety_for = RestoreRun.objects.filter(safety=OuterRef("pk")).order_by("id")
     found = list(
         site.snapshots.select_related("backup", "verify_operation")
-        .annotate(total=Window(expression=Count("id")))
+        .annotate(
+            total=Window(expression=Count("id")),
+            restore_guarded=Subquery(safety_for.values("operation_id")[:1]),
+        )
         .order_by("-started_at", "-id")[:limit]
     )
     return found, found[0].total if found else 0

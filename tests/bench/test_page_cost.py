@@ -31,8 +31,9 @@ PINNED = {
     # ... the state's queries once per version (Wix's pending restorations: one query for their
     # count and their rows; a restoration's backup read with it), and the snapshots section's
     # one (pages/snapshots.py: the newest rows with their backup, their verify and the count of
-    # the rest).
-    "site page, first view after a change": 11,
+    # the rest), and the restores from snapshots' one (pages/restores.py: the newest with their
+    # operation, safety snapshot, source and undo's state).
+    "site page, first view after a change": 12,
     # A poll that finds nothing new: the page's version, and nothing else (bench/live_poll.py).
     "dashboard, live fragment, nothing changed": 2,
     "site page, live fragment, nothing changed": 2,

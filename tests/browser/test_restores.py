@@ -43,7 +43,7 @@ def test_owner_merges_a_snapshot_back_and_undoes_it(connect, owner, page: Page):
     after_edits = products(creds)
 
     # Merge: the edited and deleted products come back, the added one stays.
-    snapshot_row(page, snapshot).get_by_role("link", name="Restore").click()
+    snapshot_row(page, snapshot).get_by_role("link", name="Restore snapshot").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("from the snapshot of")
     expect(page.get_by_label("Merge")).to_be_checked()
     page.get_by_label("Type the site's name").fill("Wrong name")

@@ -9,7 +9,7 @@ from sites.models import Activity, Operation, RestoreRun, Snapshot
 from wixemulator import services as emu
 from wixemulator.models import EmuCollection, EmuItem, EmuRequestLog
 
-from ..conftest import wait_finished
+from ..conftest import ready_backup, wait_finished
 from ..processes import wait_for
 
 SAVE = "/wix-data/v2/bulk/items/save"
@@ -247,3 +247,28 @@ def test_wix_refusing_a_collection_mid_restore_says_which_items_are_left(edited,
     assert run.left["count"] == 7
     assert {i["collection"] for i in run.left["items"]} == {"Products"}
     assert "Not yet written: 7 of Products" in operation.error
+
+
+def test_undo_of_a_wix_restore_brings_back_the_data_it_overwrote(connect, owner):
+    site, creds = connect("Wix restore", backup=1, restore=1)
+    backup = ready_backup(site, owner)
+    before = data(creds, "Products")
+    edit(creds, "Products", change=sorted(before)[:3], add=["added-1"])
+    edited = data(creds, "Products")
+    operation = engine.operation_request(
+        site=site, kind=Operation.Kind.RESTORE, user=owner, backup_wix_id=backup
+    )
+    operation, run = restored(operation)
+    assert operation.state == Operation.State.SUCCEEDED, operation.error
+    assert data(creds, "Products") == before  # Wix put the backup back
+    # Its safety snapshot was complete before Wix was asked.
+    assert run.mode == RestoreRun.Mode.WIX and run.safety.state == Snapshot.State.COMPLETE
+    assert run.safety.finished_at <= operation.attempt_started_at
+
+    undo = engine.restore_undo_request(operation=operation, user=owner)
+    undo, undo_run = restored(undo)
+    assert undo.state == Operation.State.SUCCEEDED, undo.error
+    assert undo_run.source == run.safety and undo_run.mode == RestoreRun.Mode.WHOLE
+    assert "Products" in undo_run.collections
+    assert data(creds, "Products") == edited
+    assert undo_run.counts["Products"] == {"restored": 1, "reverted": 3, "removed": 0, "failed": 0}

@@ -61,6 +61,11 @@ def test_a_merge_restore_is_recorded_with_its_safety_snapshot(owner_client, owne
     assert (run.mode, run.source, run.collections) == ("merge", snapshot, ["Products"])
     assert run.safety.state == Snapshot.State.RUNNING and run.safety.operation.requested_by == owner
     assert operation.requested_by == owner
+    # The site's snapshots say which one is the restore's safety snapshot.
+    page = owner_client.get(reverse("sites:site", args=[site.pk])).text
+    row = page.split(f'data-snapshot="{run.safety.pk}"')[1].split("</tr>")[0]
+    operation_url = reverse("sites:operation", args=[site.pk, operation.pk])
+    assert f'<a href="{operation_url}" data-safety-for>safety snapshot of a restore</a>' in row
 
 
 def test_chosen_items_are_read_one_per_line(owner_client, site):
@@ -212,3 +217,12 @@ def test_undo_is_not_offered_while_the_restore_runs_or_without_its_safety_snapsh
     page = owner_client.get(reverse("sites:operation", args=[site.pk, operation.pk])).text
     assert "This restore has no safety snapshot to go back to." in page
     assert restores(site).count() == 1
+
+
+def test_the_site_page_lists_restores_from_snapshots_with_their_undo(owner_client, site):
+    operation = finished_restore(site)
+    page = owner_client.get(reverse("sites:site", args=[site.pk])).text
+    row = page.split(f'data-restore="{operation.pk}"')[1].split("</tr>")[0]
+    assert "Succeeded" in row and "Merge, the snapshot of" in row
+    assert "2 brought back, 1 reverted, 0 removed" in row
+    assert reverse("sites:restore_undo", args=[site.pk, operation.pk]) in row
