@@ -295,7 +295,7 @@ def _done(operation: Operation, run: RestoreRun, hold: _Hold) -> None:
     left = (run.left or {}).get("count", 0)
     error = ""
     if left:
-        error = f"{left} items could not be written: " + left_words(run)
+        error = f"{left} item{'s' if left != 1 else ''} could not be written: " + left_words(run)
     _finish(
         operation, run, hold, Operation.State.FAILED if left else Operation.State.SUCCEEDED, error
     )

@@ -272,3 +272,24 @@ def test_undo_of_a_wix_restore_brings_back_the_data_it_overwrote(connect, owner)
     assert "Products" in undo_run.collections
     assert data(creds, "Products") == edited
     assert undo_run.counts["Products"] == {"restored": 1, "reverted": 3, "removed": 0, "failed": 0}
+
+
+def test_an_item_wix_refuses_alone_is_named_and_the_others_are_written(connect, owner):
+    site, creds = connect("Big item")
+    products = EmuCollection.objects.get(site__site_id=creds.site_id, collection_id="Products")
+    # Kept by the snapshot as Wix returned it, but over the 500 KB Wix takes back in a write.
+    EmuItem.objects.create(collection=products, item_id="huge", data={"notes": "x" * 600_000})
+    snapshot = snapshot_of(site, owner)
+    before = data(creds, "Products")
+    edit(creds, "Products", delete=["huge", "product-0001"])
+    operation = engine.snapshot_restore_request(
+        site=site, snapshot=snapshot, mode=RestoreRun.Mode.MERGE, collections=["Products"]
+    )
+    operation, run = restored(operation)
+    assert operation.state == Operation.State.FAILED
+    assert operation.error.startswith("1 item could not be written: Products huge (")
+    assert "500 KB" in operation.error
+    assert run.counts["Products"] == {"restored": 1, "reverted": 0, "removed": 0, "failed": 1}
+    assert run.left["items"][0]["item_id"] == "huge"
+    now = data(creds, "Products")
+    assert now["product-0001"] == before["product-0001"] and "huge" not in now
