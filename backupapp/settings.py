@@ -361,6 +361,9 @@ WBM_SNAPSHOT_LEASE_SECONDS = env.int("WBM_SNAPSHOT_LEASE_SECONDS", default=300)
 # A snapshot failing this many times in a row without reading a page (Wix or the storage down)
 # fails for good; any page read starts the count again.
 WBM_SNAPSHOT_MAX_ATTEMPTS = env.int("WBM_SNAPSHOT_MAX_ATTEMPTS", default=8)
+# Items per bulk save or remove call of a restore from a snapshot (Wix takes at most 1000): a
+# checkpoint follows each call. The tests use fewer, to see several calls on a small site.
+WBM_RESTORE_BULK_ITEMS = min(max(env.int("WBM_RESTORE_BULK_ITEMS", default=1000), 1), 1000)
 # Wix app OAuth credentials (optional): with them, sites can connect by app instance id.
 WIX_APP_ID = env.str("WIX_APP_ID", default="")
 WIX_APP_SECRET = env.str("WIX_APP_SECRET", default="")

@@ -193,6 +193,7 @@ class Operation(models.Model):
         SNAPSHOT = "snapshot", "Take a snapshot"
         VERIFY_SNAPSHOT = "verify_snapshot", "Verify a snapshot"
         PREVIEW_RESTORE = "preview_restore", "Preview a restore"
+        RESTORE_SNAPSHOT = "restore_snapshot", "Restore from a snapshot"
 
     class State(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -204,7 +205,12 @@ class Operation(models.Model):
     RESTORES = (Kind.RESTORE, Kind.RESTORE_PARTIAL)
     # Never sent to Wix's Backups API: they run on the snapshot queue from QUEUED to the end
     # (engine/snapshot_run.py), so submit and refresh leave them alone.
-    SNAPSHOT_KINDS = (Kind.SNAPSHOT, Kind.VERIFY_SNAPSHOT, Kind.PREVIEW_RESTORE)
+    SNAPSHOT_KINDS = (
+        Kind.SNAPSHOT,
+        Kind.VERIFY_SNAPSHOT,
+        Kind.PREVIEW_RESTORE,
+        Kind.RESTORE_SNAPSHOT,
+    )
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4)
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="operations")
@@ -373,6 +379,7 @@ class Activity(models.Model):
         "create_backup": BACKUP, "restore": RESTORE, "restore_partial": RESTORE,
         "delete_backup": DELETE, "snapshot": SNAPSHOT, "verify_snapshot": SNAPSHOT,
         "preview_restore": RESTORE,
+        "restore_snapshot": RESTORE,
     }  # fmt: skip
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="activities")
@@ -431,3 +438,4 @@ class Profile(models.Model):
 
 from .alerts_models import Alert, AlertChannel, AlertDelivery, Incident, MailboxMessage  # noqa: E402, F401
 from .preview_models import Preview, PreviewChange, PreviewCollection  # noqa: E402, F401
+from .restore_models import RestoreRun  # noqa: E402, F401  (registers the model)

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from . import alert_views, preview_views, snapshot_views, views
+from . import alert_views, preview_views, restore_views, snapshot_views, views
 
 
 class WixIdConverter:
@@ -53,6 +53,16 @@ urlpatterns = [
         "sites/<uuid:site_id>/operations/<uuid:operation_id>/",
         views.operation_detail,
         name="operation",
+    ),
+    path(
+        "sites/<uuid:site_id>/operations/<uuid:operation_id>/undo/",
+        restore_views.restore_undo,
+        name="restore_undo",
+    ),
+    path(
+        "sites/<uuid:site_id>/snapshots/<uuid:snapshot_id>/restore/",
+        restore_views.snapshot_restore,
+        name="snapshot_restore",
     ),
     path(
         "sites/<uuid:site_id>/operations/<uuid:operation_id>/live/",

@@ -32,6 +32,7 @@ from .forms import (
     app_connection_available,
 )
 from .models import Operation, Preview, Profile, Site
+from .restore_forms import BackupRestoreForm
 
 # --- Helpers -----------------------------------------------------------------------------------
 
@@ -276,17 +277,31 @@ def site_backup(request: HttpRequest, site_id: Any) -> HttpResponse:
 def backup_restore(request: HttpRequest, site_id: Any, backup_id: str) -> HttpResponse:
     site = _site_for(request, site_id, change=True)
     backup = access.backup_of(site, backup_id)
-    form = RestoreForm(request.POST or None, site=site, backup=backup)
+    # The snapshot taken with this backup, if complete: its restore modes are offered too, and
+    # a preview of what the restore would change.
+    snapshot = rules.backup_snapshot(backup)
+    form_class = BackupRestoreForm if snapshot else RestoreForm
+    form = form_class(request.POST or None, site=site, backup=backup)
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            operation = engine.operation_request(
-                site=site,
-                kind=form.kind,
-                user=request.user,
-                backup_wix_id=backup.wix_id,
-                collections=form.chosen,
-            )
+            if snapshot and form.snapshot_mode:
+                operation = engine.snapshot_restore_request(
+                    site=site,
+                    snapshot=snapshot,
+                    mode=form.snapshot_mode,
+                    collections=form.cleaned_data["collections"],
+                    items=form.cleaned_data.get("chosen"),
+                    user=request.user,
+                )
+            else:
+                operation = engine.operation_request(
+                    site=site,
+                    kind=form.kind,
+                    user=request.user,
+                    backup_wix_id=backup.wix_id,
+                    collections=form.chosen,
+                )
         except engine.OperationRefused as refusal:
             form.add_error(None, str(refusal))
             status = 409
@@ -295,8 +310,7 @@ def backup_restore(request: HttpRequest, site_id: Any, backup_id: str) -> HttpRe
             return redirect("sites:operation", site_id=site.pk, operation_id=operation.pk)
     blocked = rules.restore_refusal(backup, rules.in_flight(site))
     context = {"site": site, "backup": backup, "form": form, "blocked": blocked}
-    # A preview of what the restore would change needs the snapshot taken with the backup.
-    context["preview_source"] = rules.backup_snapshot(backup)
+    context["preview_source"] = context["snapshot"] = snapshot
     return _render(request, "sites/restore.html", context, status=status)
 
 

@@ -132,6 +132,9 @@ def workers(
         "WBM_SNAPSHOT_STORAGE": settings.WBM_SNAPSHOT_STORAGE,
         # A killed worker's snapshot is resumed once this has passed since its last page.
         "WBM_SNAPSHOT_LEASE_SECONDS": "15",
+        # A restore from a snapshot writes 100 items a call (Wix takes 1000), so the demo site's
+        # 300 products take three calls and a test can stop it between two.
+        "WBM_RESTORE_BULK_ITEMS": "100",
     }
     redis_server.flush()  # nothing left over from tests that enqueued without a worker
     # The worker's and beat's logs and beat's schedule: in the test's own tmp_path, which pytest

@@ -7,8 +7,10 @@ Alerts: `incidents` (opened once, resolved once, from `states.finish`, the refre
 `alert_checks`), `outbox` (each alert written with what raised it, sent once per channel) and
 `channels` (e-mail and signed webhooks). Snapshots run beside them on a queue of their own:
 `snapshot_requests` (take, verify, pin, delete, settings), `snapshot_run` (taking and
-verifying), `snapshot_prune` (retention and garbage), `preview` (what a restore from a snapshot
-would change).
+verifying), `snapshot_prune` (retention and garbage), with their holds in `leases`, and
+`preview` (what a restore from a snapshot would change). Restores from snapshots too:
+`restore_requests` (restore, undo), `restore_run` (the bulk writes); `restore_safety` is the
+safety snapshot every restore waits for.
 The names below are the engine's public face; views, tasks, commands and tests use them.
 """
 
@@ -27,6 +29,7 @@ from .outbox import alert_test, deliveries_due, delivery_run
 from .preview import ItemDifference, preview_item_difference, preview_request
 from .refresh import poll_delay, site_refresh, site_refresh_if_stale, sites_due_for_sync
 from .requests import operation_request
+from .restore_requests import restore_undo_request, snapshot_restore_request
 from .snapshot_prune import PruneResult, sites_with_snapshots, snapshots_prune
 from .snapshot_requests import (
     snapshot_delete,
@@ -66,6 +69,7 @@ __all__ = [
     "preview_item_difference",
     "preview_request",
     "refresh_chunks",
+    "restore_undo_request",
     "signature",
     "site_expected_age_set",
     "site_refresh",
@@ -80,6 +84,7 @@ __all__ = [
     "snapshot_operation_run",
     "snapshot_pin",
     "snapshot_request",
+    "snapshot_restore_request",
     "snapshot_settings_set",
     "snapshot_verify_request",
     "snapshots_prune",

@@ -11,8 +11,10 @@ from django.utils import timezone
 
 from .. import rules
 from ..models import Activity, Backup, Operation, Site
+from ..restore_models import RestoreRun
 from .dispatch import enqueue_submit
 from .errors import OperationRefused
+from .restore_safety import record_safety
 from .snapshot_requests import record_snapshot
 from .states import site_touch
 from .words import operation_words
@@ -134,6 +136,10 @@ def _record(
             # The site's setting: a snapshot of the same moment, shown with the backup as one
             # row; it runs on its own queue and never holds the backup up.
             record_snapshot(site=locked, user=user, backup_operation=operation)
+        if operation.is_restore and locked is not None:
+            # The safety net: a snapshot of the site before Wix overwrites it, which the restore
+            # waits for (submit) and which its Undo restores.
+            record_safety(site=locked, user=user, operation=operation, mode=RestoreRun.Mode.WIX)
         site_touch(site.pk)
         transaction.on_commit(lambda: enqueue_submit(operation.pk))
     return operation

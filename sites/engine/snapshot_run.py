@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from wixapi import WixError, WixProtocolError
@@ -35,7 +35,17 @@ from ..snapshots import (
 from ..snapshots.pending import discard_pending
 from ..wix_clients import BaseUrlNotAllowed, data_client_for
 from .dispatch import enqueue_prune
+from .leases import (
+    LeaseLost,
+    claim_site_store,
+    lease,
+    release_site_store,
+    verify_lease,
+)
+from .leases import claim_snapshot_work as _claim
 from .preview import preview_run, wake_previews
+from .restore_run import restore_operation_run
+from .restore_safety import hand_over_waiting
 from .snapshot_store import site_store
 from .states import backoff, finish, site_touch, version_up
 from .words import InternalProblem, snapshot_message
@@ -46,47 +56,9 @@ logger = logging.getLogger(__name__)
 EXPECTED = (WixError, BaseUrlNotAllowed, crypto.SecretUnreadable, StorageError)
 
 
-class LeaseLost(Exception):
-    """Our hold on the operation expired and another worker took it: stop, quietly."""
-
-
-def lease() -> timedelta:
-    return timedelta(seconds=settings.WBM_SNAPSHOT_LEASE_SECONDS)
-
-
-def verify_lease() -> timedelta:
-    # A verify reports nothing until it ends (verify_snapshot has no progress), so its hold covers
-    # the whole read of a large snapshot; one that outlives it is merely done twice.
-    return lease() * 10
-
-
-def claim_site_store(site_id: Any, now: datetime) -> datetime | None:
-    """Hold the site's snapshot storage (taking a snapshot, pruning); the lease, or None when
-    someone else holds it."""
-    until = now + lease()
-    free = Q(snapshot_claimed_until__isnull=True) | Q(snapshot_claimed_until__lt=now)
-    held = Site.objects.filter(free, pk=site_id).update(snapshot_claimed_until=until)
-    return until if held else None
-
-
-def release_site_store(site_id: Any, until: datetime) -> None:
-    """Let go of the site's storage, if the hold is still ours."""
-    Site.objects.filter(pk=site_id, snapshot_claimed_until=until).update(
-        snapshot_claimed_until=None
-    )
-
-
-def _claim(operation_id: Any, now: datetime, hold: timedelta) -> datetime | None:
-    until = now + hold
-    free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
-    claimed = Operation.objects.filter(
-        free, pk=operation_id, state=Operation.State.QUEUED, kind__in=Operation.SNAPSHOT_KINDS
-    ).update(claimed_until=until, due_at=until, updated_at=now, attempts=F("attempts") + 1)
-    return until if claimed else None
-
-
 def snapshot_operation_run(*, operation_id: Any) -> None:
-    """Take or verify a snapshot; safe to run twice, after a crash, or racing another worker."""
+    """Take, verify or restore a snapshot; safe to run twice, after a crash, or racing another
+    worker."""
     kind = Operation.objects.filter(pk=operation_id).values_list("kind", flat=True).first()
     if kind == Operation.Kind.SNAPSHOT:
         _take(operation_id)
@@ -94,6 +66,8 @@ def snapshot_operation_run(*, operation_id: Any) -> None:
         _verify(operation_id)
     elif kind == Operation.Kind.PREVIEW_RESTORE:
         preview_run(operation_id=operation_id)
+    elif kind == Operation.Kind.RESTORE_SNAPSHOT:
+        restore_operation_run(operation_id=operation_id)
 
 
 # --- Taking ------------------------------------------------------------------------------------
@@ -251,6 +225,7 @@ def _complete(operation: Operation, snapshot: Snapshot, manifest: Manifest, hold
         )
     finish(operation, state=Operation.State.SUCCEEDED, from_state=Operation.State.QUEUED)
     wake_previews(snapshot)  # the previews that waited for this reading of the live data
+    hand_over_waiting(snapshot.pk)
     logger.info(
         "snapshot %s of site %s: %d items, %d new bytes",
         snapshot.storage_id,
@@ -313,6 +288,7 @@ def _failed(
         operation, state=Operation.State.FAILED, error=message, from_state=Operation.State.QUEUED
     )
     wake_previews(snapshot)
+    hand_over_waiting(snapshot.pk)
 
 
 # --- Verifying ---------------------------------------------------------------------------------

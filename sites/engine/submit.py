@@ -17,6 +17,7 @@ from ..wix_clients import BaseUrlNotAllowed, client_for
 from . import landing
 from .incidents import incident_open
 from .mirror import mirror_backups, mirror_restorations
+from .restore_safety import SAFETY_WAIT, WAITING, safety_of
 from .states import backoff, finish, mark_submitted, site_touch, site_writes, version_up
 from .words import InternalProblem, is_credentials_problem, owner_message
 
@@ -65,6 +66,12 @@ def _submit_claimed(operation: Operation) -> None:
             finish(operation, state=Operation.State.SUCCEEDED, from_state=Operation.State.QUEUED)
             return
         reason = _refused_now(operation)
+        if not reason and operation.is_restore:
+            safety = safety_of(operation)
+            if safety.waiting:
+                _wait_for_safety(operation)
+                return
+            reason = safety.reason
         if reason:
             finish(
                 operation,
@@ -83,6 +90,22 @@ def _submit_claimed(operation: Operation) -> None:
         # Not Wix's doing: keep the operation, retry with backoff like a transient failure.
         logger.exception("submitting operation %s failed unexpectedly", operation.pk)
         _submit_failed(operation, InternalProblem(str(error)))
+
+
+def _wait_for_safety(operation: Operation) -> None:
+    """Give the restore back until its safety snapshot is complete (its end hands it over): the
+    wait is no attempt, and the next attempt starts afresh (see `_adopt`)."""
+    now = timezone.now()
+    done = Operation.objects.filter(pk=operation.pk, state=Operation.State.QUEUED).update(
+        claimed_until=None,
+        due_at=now + SAFETY_WAIT,
+        updated_at=now,
+        attempts=F("attempts") - 1,
+        attempt_started_at=None,
+        error=WAITING,
+    )
+    if done and operation.error != WAITING:
+        site_touch(operation.site_id)
 
 
 def _already_deleted(operation: Operation) -> bool:

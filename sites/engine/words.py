@@ -92,6 +92,8 @@ def operation_words(
             by_id.get(c["dataCollectionId"], c["dataCollectionId"]) for c in collections
         )
         return f"Restore {names} from the backup"
+    if kind == Operation.Kind.RESTORE_SNAPSHOT:
+        return restore_words(collections)
     if kind == Operation.Kind.SNAPSHOT:
         return "Take a snapshot"
     if kind == Operation.Kind.VERIFY_SNAPSHOT:
@@ -99,6 +101,36 @@ def operation_words(
     if kind == Operation.Kind.PREVIEW_RESTORE:
         return "Preview a restore from the snapshot"
     return "Delete the backup"
+
+
+def restore_words(collections: list[dict[str, Any]], *, undo: bool = False) -> str:
+    """A restore from a snapshot (or the Undo of a restore, which restores its safety snapshot),
+    for the activity log; the snapshot's time is kept beside it (`backup_at`)."""
+    names = ", ".join(c["dataCollectionId"] for c in collections)
+    if undo:
+        return f"Undo a restore: restore {names} from the safety snapshot"
+    return f"Restore {names} from the snapshot"
+
+
+_MODE_WORDS = {"whole": "Whole collections", "merge": "Merge", "items": "Chosen items"}
+_COUNT_WORDS = (
+    ("restored", "brought back"),
+    ("reverted", "reverted"),
+    ("removed", "removed"),
+    ("failed", "not written"),
+)
+
+
+def restore_summary(mode: str, counts: dict[str, dict[str, int]]) -> str:
+    """What a restore from a snapshot changed, collection by collection, for the activity log:
+    "Merge: Products: 3 brought back, 2 reverted; Customers: nothing to change"."""
+    parts = []
+    for collection, count in counts.items():
+        said = [f"{count[key]} {words}" for key, words in _COUNT_WORDS if count.get(key)]
+        parts.append(f"{collection}: {', '.join(said) or 'nothing to change'}")
+    if not parts:
+        return ""
+    return f"{_MODE_WORDS.get(mode, mode)}: " + "; ".join(parts)
 
 
 # What Wix did on its own, for the activity trail (engine/mirror.py); each entry's backup time is

@@ -11,6 +11,7 @@ from .dashboard import Dashboard, dashboard
 from .live import dashboard_version, operation_version, site_version
 from .operation import OperationPage, operation_page
 from .preview import ItemsPage, PreviewPage, items_page, preview_page, preview_version
+from .restores import RestoreInfo, restore_info, restore_undo_page
 from .site import SitePage, site_page
 from .state import SiteState, site_state, site_states
 
@@ -21,6 +22,7 @@ __all__ = [
     "ItemsPage",
     "OperationPage",
     "PreviewPage",
+    "RestoreInfo",
     "SitePage",
     "SiteState",
     "UnknownKind",
@@ -35,6 +37,8 @@ __all__ = [
     "operation_version",
     "preview_page",
     "preview_version",
+    "restore_info",
+    "restore_undo_page",
     "site_page",
     "site_state",
     "site_states",

@@ -10,7 +10,7 @@ way each query is logged as Django logs any query, so the tests still count them
 
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 from weakref import WeakKeyDictionary
 
 from django.db import connections
@@ -18,7 +18,6 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import QuerySet
 from django.db.models.sql.compiler import SQLCompiler
 
-Model = TypeVar("Model")
 Rows = list[list[tuple[Any, ...]]]
 
 # Building a page's querysets and compiling them to SQL was half of a first view's own time, the
@@ -52,16 +51,16 @@ def fetch_prepared(
     key: Hashable,
     ids: Sequence[Any],
     build: Callable[[], Sequence[QuerySet]],
-    last: QuerySet[Model] | None = None,
-) -> tuple[Rows, list[Model]]:
-    """`fetch_together(build(), last)`, with `build`'s querysets built and compiled once per
+    models: Sequence[QuerySet] = (),
+) -> tuple[Rows, list[list[Any]]]:
+    """`fetch_together(build(), models)`, with `build`'s querysets built and compiled once per
     connection and `key`: `build` must make the same SQL for any `ids` (distinct values, such as
     site ids, that appear in its parameters), the SQL depending on nothing else that `key` does
     not name."""
     alias = "default"
     connection = connections[alias]
     if connection.vendor != "postgresql":
-        return fetch_together(build(), last)
+        return fetch_together(build(), models)
     kept = _compiled.setdefault(connection, {})
     full_key = (key, len(ids))
     compiled = kept.get(full_key)
@@ -74,43 +73,43 @@ def fetch_prepared(
         kept[full_key] = compiled
     swap = dict(zip(compiled.ids, ids, strict=True))
     statements = [(sql, _swapped(params, swap)) for sql, params in compiled.statements]
-    return _run(connection, compiled.compilers, statements, last)
+    return _run(connection, compiled.compilers, statements, models)
 
 
 def fetch_together(
-    tuples: Sequence[QuerySet], last: QuerySet[Model] | None = None
-) -> tuple[Rows, list[Model]]:
-    """The rows of each `values_list` queryset in `tuples`, and the objects of `last` (any
-    queryset, models with their related rows included), in one round trip on PostgreSQL.
+    tuples: Sequence[QuerySet], models: Sequence[QuerySet] = ()
+) -> tuple[Rows, list[list[Any]]]:
+    """The rows of each `values_list` queryset in `tuples`, and the objects of each queryset in
+    `models` (any queryset, models with their related rows included): one round trip on
+    PostgreSQL, and one more for each of `models` after the first.
 
     All querysets read the default database; none may depend on another's answer.
     """
     connection = connections["default"]
     if not tuples or connection.vendor != "postgresql":
-        return [list(qs) for qs in tuples], list(last) if last is not None else []
+        return [list(qs) for qs in tuples], [list(qs) for qs in models]
     compilers = [qs.query.get_compiler(using="default") for qs in tuples]
-    return _run(connection, compilers, [c.as_sql() for c in compilers], last)
+    return _run(connection, compilers, [c.as_sql() for c in compilers], models)
 
 
 def _run(
     connection: BaseDatabaseWrapper,
     compilers: list[SQLCompiler],
     statements: list[tuple[str, tuple[Any, ...]]],
-    last: QuerySet[Model] | None,
-) -> tuple[Rows, list[Model]]:
+    models: Sequence[QuerySet],
+) -> tuple[Rows, list[list[Any]]]:
     connection.ensure_connection()
     cursors = [connection.cursor() for _ in statements]
     try:
-        objects: list[Model] = []
+        objects: list[list[Any]] = []
         # Errors come out at the pipeline's end, past the cursors' own wrapping: Django's
         # exceptions either way (and the connection marked as Django marks it).
         with connection.wrap_database_errors, connection.connection.pipeline():
             for cursor, (sql, params) in zip(cursors, statements, strict=True):
                 cursor.execute(sql, params)
-            if last is not None:
-                # The ORM fetches right after sending, which ends the pipeline's wait: every
-                # query above is answered in the same round trip.
-                objects = list(last)
+            # The ORM fetches right after sending, which ends the pipeline's wait: every query
+            # above is answered in the same round trip as the first of these.
+            objects = [list(qs) for qs in models]
         results = []
         for compiler, cursor in zip(compilers, cursors, strict=True):
             raw = cursor.fetchall()

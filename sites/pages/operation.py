@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from ..models import Backup, Operation, Restoration
 from .live import Announcement, Live, encode_watch, parse_watch
+from .restores import RestoreInfo, restore_info
 
 
 @dataclass
@@ -12,6 +13,8 @@ class OperationPage:
     backup: Backup | None
     restoration: Restoration | None
     live: Live
+    # A restore's safety snapshot, counts and Undo (None for other operations).
+    restore: RestoreInfo | None = None
 
 
 def operation_page(*, operation: Operation, watched: str = "") -> OperationPage:
@@ -43,4 +46,10 @@ def operation_page(*, operation: Operation, watched: str = "") -> OperationPage:
         elif key.startswith("b.") and backup is not None:
             announcements.append(Announcement("backup", backup, backup.status))
     live = Live(str(site.version), encode_watch(states), in_flight, announcements)
-    return OperationPage(operation=operation, backup=backup, restoration=restoration, live=live)
+    return OperationPage(
+        operation=operation,
+        backup=backup,
+        restoration=restoration,
+        live=live,
+        restore=restore_info(operation),
+    )

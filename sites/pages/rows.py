@@ -16,8 +16,9 @@ from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from .. import cache, rules
-from ..models import Backup, Operation, Site, Snapshot
+from ..models import Backup, Operation, RestoreRun, Site, Snapshot
 from .batch import fetch_prepared
+from .restores import restores_queryset
 from .snapshots import snapshot_rows_read, snapshots_queryset
 from .state import (
     STATE_KEPT_SECONDS,
@@ -115,6 +116,8 @@ class TableRows:
     snapshots: tuple[list[Snapshot], int] = ([], 0)
     # The snapshot of each backup shown that has one, by the backup's Wix id.
     backup_snapshots: dict[str, BackupSnapshotView] | None = None
+    # Restores from snapshots and undos (pages/restores.py).
+    restores: tuple[RestoreRun, ...] = ()
 
 
 # Part of every key: a release that changes what the rows hold never reads those kept by another.
@@ -124,7 +127,10 @@ _ROWS_FORMAT = hashlib.blake2b(
             django.__version__,
             (_BACKUP_FIELDS, _RESTORATION_FIELDS, _ACTIVITY_FIELDS, BackupSnapshotView._fields),
             # The snapshots are kept as model rows (with their backup and verify operation).
-            [[f.attname for f in m._meta.concrete_fields] for m in (Snapshot, Backup, Operation)],
+            [
+                [f.attname for f in m._meta.concrete_fields]
+                for m in (Snapshot, Backup, Operation, RestoreRun)
+            ],
             (BACKUPS_SHOWN, RESTORATIONS_SHOWN, ACTIVITY_SHOWN),
         )
     ).encode(),
@@ -178,7 +184,13 @@ def rows_querysets(site: Site) -> list[QuerySet]:
     return [backups, restorations, activity, holding, backup_snapshots]
 
 
-def _rows_from(results: list[list[tuple[Any, ...]]], snapshots: list[Snapshot]) -> TableRows:
+def _models_querysets(site: Site) -> list[QuerySet]:
+    """The rows kept as models: the snapshots section's and the restores from snapshots'."""
+    return [snapshots_queryset(site), restores_queryset(site)]
+
+
+def _rows_from(results: list[list[tuple[Any, ...]]], models: list[list[Any]]) -> TableRows:
+    snapshots, restores = models
     backups, restorations, activity, holding, backup_snapshots = results
     return TableRows(
         backups=tuple(BackupView(*values) for values in backups),
@@ -188,18 +200,19 @@ def _rows_from(results: list[list[tuple[Any, ...]]], snapshots: list[Snapshot]) 
         snapshots=snapshot_rows_read(snapshots),
         # Oldest first: a backup with two (a retry) shows its newest.
         backup_snapshots={row[0]: BackupSnapshotView(*row) for row in backup_snapshots},
+        restores=tuple(restores),
     )
 
 
 def _read_rows(site: Site) -> TableRows:
     """The newest rows of a site's three tables, in one round trip."""
-    results, snapshots = fetch_prepared(
+    results, models = fetch_prepared(
         ("site-rows", rules.slot_count()),
         [site.pk],
         lambda: rows_querysets(site),
-        snapshots_queryset(site),
+        _models_querysets(site),
     )
-    return _rows_from(results, snapshots)
+    return _rows_from(results, models)
 
 
 def _restoration_row(values: tuple[Any, ...]) -> RestorationRow:
@@ -225,15 +238,15 @@ def rows_key(site: Site) -> str:
 
 
 def read_state_and_rows(site: Site) -> tuple[SiteState, TableRows]:
-    results, snapshots = fetch_prepared(
+    results, models = fetch_prepared(
         ("site-state-and-rows", rules.slot_count()),
         [site.pk],
         lambda: [*state_querysets([site.pk]), *rows_querysets(site)],
-        snapshots_queryset(site),
+        _models_querysets(site),
     )
     split = STATE_QUERIES
     state = states_from_rows([site.pk], results[:split])[site.pk]
-    return state, _rows_from(results[split:], snapshots)
+    return state, _rows_from(results[split:], models)
 
 
 def table_rows(site: Site, kept: object = None) -> TableRows:

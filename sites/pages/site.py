@@ -1,6 +1,6 @@
 """A site's page: its summary, what runs, its backups, restorations and activity."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from django.utils import timezone
@@ -16,6 +16,7 @@ from .live import (
     refreshing,
     site_version_text,
 )
+from .restores import RestoreRow, restore_rows
 from .rows import (
     ActivityView,
     BackupSnapshotView,
@@ -87,6 +88,8 @@ class SiteTables:
     backups: list[BackupRow]
     restorations: list[RestorationRow]
     activity: list["ActivityView"]
+    # Restores from snapshots and undos, with their Undo now (pages/restores.py).
+    restores: list[RestoreRow] = field(default_factory=list)
 
 
 @dataclass
@@ -149,6 +152,7 @@ def site_tables(*, rows: TableRows, work: rules.InFlight) -> SiteTables:
         ],
         restorations=list(rows.restorations),
         activity=list(rows.activity),
+        restores=restore_rows(list(rows.restores), work),
     )
 
 

@@ -8,10 +8,10 @@ and the views refuse for the same reasons.
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, QuerySet, Window
+from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery, Window
 
 from .. import rules
-from ..models import Operation, Preview, Site, Snapshot
+from ..models import Operation, Preview, RestoreRun, Site, Snapshot
 
 SNAPSHOTS_SHOWN = 10
 
@@ -79,6 +79,8 @@ class SnapshotSection:
 
 def snapshots_queryset(site: Site, limit: int = SNAPSHOTS_SHOWN) -> QuerySet[Snapshot]:
     """The site's newest snapshots (newest first), each with how many the site has: one query."""
+    # A safety snapshot names the restore it was taken before (engine/restore_safety.py).
+    safety_for = RestoreRun.objects.filter(safety=OuterRef("pk")).order_by("id")
     return (
         site.snapshots.select_related("backup", "verify_operation")
         .annotate(
@@ -87,6 +89,7 @@ def snapshots_queryset(site: Site, limit: int = SNAPSHOTS_SHOWN) -> QuerySet[Sna
             for_preview=Exists(
                 Preview.objects.filter(live=OuterRef("pk"), live_taken_for_preview=True)
             ),
+            restore_guarded=Subquery(safety_for.values("operation_id")[:1]),
         )
         .order_by("-started_at", "-id")[:limit]
     )

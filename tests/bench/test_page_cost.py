@@ -31,11 +31,13 @@ PINNED = {
     "site page": 2,
     # ... the state's queries once per version (Wix's pending restorations: one query for their
     # count and their rows; a restoration's backup read with it), the snapshots taken with the
-    # backups shown (one row for both), and the snapshots section's one (pages/snapshots.py: the
-    # newest rows with their backup, their verify and the count of the rest), and the site's open
-    # incidents (what "needs attention" shows). All of them are
-    # sent together in one round trip (pages/batch.py); each is still logged and counted here.
-    "site page, first view after a change": 13,
+    # backups shown (one row for both), the snapshots section's one (pages/snapshots.py: the
+    # newest rows with their backup, their verify and the count of the rest), the restores from
+    # snapshots' one (pages/restores.py: the newest with their operation, safety snapshot,
+    # source and undo's state) and the site's open incidents (what "needs attention" shows).
+    # They are sent together (pages/batch.py: one round trip, and one more for the restores);
+    # each is still logged and counted here.
+    "site page, first view after a change": 14,
     # A poll that finds nothing new: the page's version, and nothing else (bench/live_poll.py).
     "dashboard, live fragment, nothing changed": 2,
     "site page, live fragment, nothing changed": 2,

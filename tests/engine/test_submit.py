@@ -10,7 +10,7 @@ from wixemulator import services as emu
 from wixemulator.models import EmuBackup, EmuRequestLog, EmuRestoration
 
 from ..processes import wait_for
-from .steps import advance, drive, ready_backup
+from .steps import advance, drive, ready_backup, take_safety
 
 
 def test_a_backup_goes_queued_submitted_succeeded_and_is_mirrored(store, owner):
@@ -202,10 +202,11 @@ def test_a_create_whose_answer_was_lost_is_adopted_not_made_again(store, owner, 
 def test_a_restore_whose_answer_was_lost_is_adopted_not_started_again(store, owner):
     site, creds = store
     backup = ready_backup(site, owner, creds)
-    emu.set_faults(creds.site_id, drop_rate=1.0, count=1)
     op = engine.operation_request(
         site=site, kind=Operation.Kind.RESTORE, user=owner, backup_wix_id=backup.wix_id
     )
+    take_safety(op)
+    emu.set_faults(creds.site_id, drop_rate=1.0, count=1)
     engine.operation_submit(operation_id=op.pk)
     engine.operation_submit(operation_id=op.pk)  # the retry, once the backoff is due
     Operation.objects.filter(pk=op.pk).update(due_at=timezone.now())

@@ -20,6 +20,8 @@ from sites import connections, crypto, engine
 from sites.models import Operation, Site
 from wixemulator import services as emu
 
+from .steps import take_safety
+
 # What differs between two drawings of an unchanged page: the version itself in the poll URLs,
 # the per-request CSRF mask, and the time of the last sync, which the pages deliberately do not
 # redraw for (the sync time alone is not news: see engine.refresh).
@@ -114,6 +116,12 @@ def test_backup_restore_and_delete_move_the_version_exactly_when_the_pages_chang
         ),
         shows_change=True,
     )
+    pages.step(
+        "submit the restore before its safety snapshot (it waits)",
+        lambda: engine.operation_submit(operation_id=restore.pk),
+        shows_change=True,
+    )
+    pages.step("the safety snapshot", lambda: take_safety(restore), shows_change=True)
     pages.step(
         "submit the restore",
         lambda: engine.operation_submit(operation_id=restore.pk),

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from sites import connections, engine
 from sites.models import Backup, Operation, Site
+from tests.engine.steps import take_safety
 from wixemulator import api as emu_api
 from wixemulator import services as emu
 from wixemulator.models import EmuBackup, EmuCollection, EmuItem, EmuSite
@@ -27,9 +28,10 @@ def owner(transactional_db):
 
 
 @pytest.fixture
-def store(emulator_url, settings, owner):
+def store(emulator_url, settings, owner, tmp_path):
     """A connected emulated store whose one collection is named with markup."""
     settings.WIX_ALLOWED_BASE_URLS = [emulator_url]
+    settings.WBM_SNAPSHOT_STORAGE = str(tmp_path / "snapshots")  # a restore's safety snapshot
     creds = emu.create_site(name="Evil Store")
     emu.set_delays(creds.site_id, backup_seconds=60, restore_seconds=60, delete_seconds=60)
     collection = EmuCollection.objects.create(
@@ -51,6 +53,8 @@ def advance(creds) -> None:
 
 
 def drive(operation: Operation, creds) -> Operation:
+    if operation.is_restore:
+        take_safety(operation)  # what the snapshot worker does before a restore is sent
     engine.operation_submit(operation_id=operation.pk)
     advance(creds)
     engine.site_refresh(site_id=operation.site_id)

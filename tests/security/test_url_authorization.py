@@ -223,6 +223,8 @@ def _form_data(victim: Victim) -> dict[str, Any]:
     return {
         "confirm_name": victim.site.name,
         "confirm": str(victim.snapshot.pk),
+        "mode": "merge",
+        "items": "Products product-0001",
         "pinned": "1",
         "keep_last": "1",
         "daily": "0",
@@ -249,6 +251,8 @@ def test_the_generated_list_covers_the_urls_that_name_sites_backups_and_operatio
         "/sites/{site_id}/snapshots/settings/",
         "/sites/{site_id}/snapshots/{snapshot_id}/preview/",
         "/sites/{site_id}/previews/{preview_id}/items/{change_id}/",
+        "/sites/{site_id}/snapshots/{snapshot_id}/restore/",
+        "/sites/{site_id}/operations/{operation_id}/undo/",
         "/sandbox/sites/{site_id}/collections/{collection_id}/bulk/",
         "/sandbox/wix-data/v2/backups/{backup_id}",
         "/admin/sites/site/{object_id}/change/",

@@ -70,15 +70,17 @@ def test_states_of_several_sites_read_together_match_one_by_one(owner):
     assert again == _orm(state_querysets(reversed_ids))
 
 
-def test_every_query_is_still_logged_and_the_last_queryset_gives_models(owner):
+def test_every_query_is_still_logged_and_model_querysets_give_models(owner):
     site = _site_with_rows(owner, "Logged", backups=1)
     querysets = state_querysets([site.pk])
+    by_time = site.backups.order_by("requested_at")
     with CaptureQueriesContext(connection) as queries:
-        rows, backups = batch.fetch_together(querysets, site.backups.order_by("requested_at"))
-    assert len(queries) == len(querysets) + 1
-    assert [b.wix_id for b in backups] == list(
-        site.backups.order_by("requested_at").values_list("wix_id", flat=True)
-    )
+        rows, (backups, operations) = batch.fetch_together(
+            querysets, [by_time, site.operations.all()]
+        )
+    assert len(queries) == len(querysets) + 2
+    assert [b.wix_id for b in backups] == list(by_time.values_list("wix_id", flat=True))
+    assert [o.pk for o in operations] == list(site.operations.values_list("pk", flat=True))
     assert rows == _orm(querysets)
 
 

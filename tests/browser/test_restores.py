@@ -1,0 +1,86 @@
+"""Restores from a snapshot and their Undo, as a site owner drives them in a real browser: a real
+worker on both queues, the emulated store over HTTP. The page follows the work live; the emulated
+data is checked after each step. Nothing here waits for a fixed time."""
+
+from playwright.sync_api import Page, expect
+
+from wixemulator.models import EmuCollection, EmuItem
+
+from .test_owner_flows import sign_in
+from .test_snapshots import snapshot_row, take_one
+
+
+def products(creds) -> dict[str, dict]:
+    return {
+        item.item_id: item.data
+        for item in EmuItem.objects.filter(
+            collection__site__site_id=creds.site_id, collection__collection_id="Products"
+        )
+    }
+
+
+def test_owner_merges_a_snapshot_back_and_undoes_it(connect, owner, page: Page):
+    site, creds = connect("Candle Shop")
+    sign_in(page)
+    page.goto(f"/sites/{site.pk}/")
+    snapshot = take_one(page, site)
+    original = products(creds)
+
+    # Since the snapshot: one product edited, one deleted, one added (a visitor's, say).
+    edited = EmuItem.objects.get(
+        collection__site__site_id=creds.site_id,
+        collection__collection_id="Products",
+        item_id="product-0001",
+    )
+    edited.data = {**edited.data, "name": "Renamed by mistake"}
+    edited.save(update_fields=["data"])
+    EmuItem.objects.filter(collection__site__site_id=creds.site_id, item_id="product-0002").delete()
+    EmuItem.objects.create(
+        collection=EmuCollection.objects.get(site__site_id=creds.site_id, collection_id="Products"),
+        item_id="added-by-a-visitor",
+        data={"name": "New"},
+    )
+    after_edits = products(creds)
+
+    # Merge: the edited and deleted products come back, the added one stays.
+    snapshot_row(page, snapshot).get_by_role("link", name="Restore snapshot").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("from the snapshot of")
+    expect(page.get_by_label("Merge")).to_be_checked()
+    page.get_by_label("Type the site's name").fill("Wrong name")
+    page.get_by_role("button", name="Restore").click()
+    expect(page.get_by_text("Type “Candle Shop” exactly, to confirm.")).to_be_visible()
+    page.get_by_label("Type the site's name").fill("Candle Shop")
+    page.get_by_role("button", name="Restore").click()
+    expect(page.get_by_text("Restore requested. Follow it here.")).to_be_visible()
+    page.evaluate("window.sameDocument = true")
+    expect(page.locator("[data-operation-state]")).to_contain_text("Succeeded")
+    assert page.evaluate("window.sameDocument") is True  # followed live, without a reload
+    expect(page.locator("[data-restore-mode]")).to_have_text("Merge")
+    expect(page.locator("[data-restore-counts]")).to_contain_text(
+        "Products: 1 brought back, 1 reverted, 0 removed"
+    )
+    expect(page.locator("[data-safety]")).to_contain_text("Complete")
+    assert products(creds) == {**original, "added-by-a-visitor": {"name": "New"}}
+
+    # Undo: after its confirmation page, the products are as they were before the restore.
+    page.get_by_role("link", name="Undo this restore").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Undo this restore")
+    expect(page.locator("#undo-warning")).to_contain_text("Products")
+    page.get_by_role("button", name="Undo this restore").click()
+    expect(page.get_by_text("Undo requested. Follow it here.")).to_be_visible()
+    expect(page.locator("[data-operation-state]")).to_contain_text("Succeeded")
+    expect(page.locator("[data-restore-mode]")).to_have_text("Whole collections")
+    expect(page.locator("[data-restore-counts]")).to_contain_text(
+        "Products: 0 brought back, 1 reverted, 1 removed"
+    )
+    assert products(creds) == after_edits
+
+    # The restore it undid says so, and offers no second Undo.
+    page.locator("dd a", has_text="the restore it undoes").click()
+    expect(page.locator("[data-undone]")).to_contain_text("Undone")
+    expect(page.get_by_role("link", name="Undo this restore")).to_have_count(0)
+
+    # The activity log says what each changed and who asked.
+    page.goto(f"/sites/{site.pk}/activity/?kind=restore")
+    expect(page.get_by_text("Merge: BlogPosts: nothing to change")).to_be_visible()
+    expect(page.get_by_text("Undo a restore: restore")).to_be_visible()
