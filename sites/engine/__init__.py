@@ -3,6 +3,7 @@
 Read it in the order of a click: `requests` records what was asked, `dispatch` hands it to a
 worker, `submit` sends it to Wix, `sweep` and `refresh` poll Wix until it ends, `mirror` writes
 Wix's answers, `states` holds every transition (compare-and-swap), `words` says it all to owners.
+Schedules (`schedules`) ask for backups and snapshots on a beat tick, through `requests`.
 Snapshots run beside them on a queue of their own: `snapshot_requests` (take, verify, pin, delete,
 settings), `snapshot_run` (taking and verifying), `snapshot_prune` (retention and garbage).
 The names below are the engine's public face; views, tasks, commands and tests use them.
@@ -12,6 +13,7 @@ from .errors import OperationRefused
 from .mirror import mirror_backups, mirror_restorations
 from .refresh import poll_delay, site_refresh, site_refresh_if_stale, sites_due_for_sync
 from .requests import operation_request
+from .schedules import TickResult, schedule_set, schedules_replan, schedules_run_due
 from .snapshot_prune import PruneResult, sites_with_snapshots, snapshots_prune
 from .snapshot_requests import (
     snapshot_delete,
@@ -31,6 +33,7 @@ __all__ = [
     "OperationRefused",
     "PruneResult",
     "SweepResult",
+    "TickResult",
     "mirror_backups",
     "mirror_restorations",
     "operation_request",
@@ -38,6 +41,9 @@ __all__ = [
     "owner_message",
     "poll_delay",
     "refresh_chunks",
+    "schedule_set",
+    "schedules_replan",
+    "schedules_run_due",
     "site_refresh",
     "site_refresh_if_stale",
     "site_store",

@@ -48,21 +48,29 @@ def operation_request(
     user: AbstractBaseUser | None = None,
     backup_wix_id: str = "",
     collections: Iterable[dict[str, Any] | str] | None = None,
+    via: str = "",
 ) -> Operation:
     """Record what the owner asked for and hand it to a worker; refuse what cannot work.
 
     A repeat of a request that is still running returns the running operation, so a double click
     never makes a second backup or a second restore. A request the rules refuse is logged (who
-    asked, and why not) and raised as OperationRefused.
+    asked, and why not) and raised as OperationRefused. `via`: who asked when no person did
+    (`Activity.SCHEDULE`), so the log says so.
     """
     try:
         return _record(
-            site=site, kind=kind, user=user, backup_wix_id=backup_wix_id, collections=collections
+            site=site,
+            kind=kind,
+            user=user,
+            backup_wix_id=backup_wix_id,
+            collections=collections,
+            via=via,
         )
     except RefusedByRules as refused:
         Activity.objects.create(
             site=site,
             actor=user,
+            via=via,
             outcome=Activity.FAILED,
             message=f"{refused.words} (refused)",
             kind=Activity.kind_of(kind),
@@ -88,6 +96,7 @@ def _record(
     user: AbstractBaseUser | None,
     backup_wix_id: str,
     collections: Iterable[dict[str, Any] | str] | None,
+    via: str,
 ) -> Operation:
     with transaction.atomic():
         # Requests of one site take turns, so two clicks cannot both pass the checks below.
@@ -118,6 +127,7 @@ def _record(
             site=site,
             kind=kind,
             requested_by=user,
+            via=via,
             backup_wix_id=backup_wix_id if backup else "",
             collections=chosen,
             due_at=now + SUBMIT_GRACE,
@@ -125,6 +135,7 @@ def _record(
         Activity.objects.create(
             site=site,
             actor=user,
+            via=via,
             operation=operation,
             outcome=Activity.REQUESTED,
             message=operation_words(kind, chosen, backup.collections if backup else None),
@@ -133,7 +144,7 @@ def _record(
         if kind == Operation.Kind.CREATE_BACKUP and locked and locked.snapshot_with_backup:
             # The site's setting: a snapshot of the same moment, shown with the backup as one
             # row; it runs on its own queue and never holds the backup up.
-            record_snapshot(site=locked, user=user, backup_operation=operation)
+            record_snapshot(site=locked, user=user, backup_operation=operation, via=via)
         site_touch(site.pk)
         transaction.on_commit(lambda: enqueue_submit(operation.pk))
     return operation

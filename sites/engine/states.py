@@ -143,7 +143,11 @@ def finish(operation: Operation, *, state: str, error: str = "", from_state: str
         requested = Activity.objects.filter(operation=operation, outcome=Activity.REQUESTED)
         if not requested.update(**outcome):
             Activity.objects.create(
-                site=site, actor_id=operation.requested_by_id, operation=operation, **outcome
+                site=site,
+                actor_id=operation.requested_by_id,
+                via=operation.via,
+                operation=operation,
+                **outcome,
             )
         site_touch(site.pk)
         logger.info("operation %s (%s) of site %s %s", operation.pk, operation.kind, site.pk, state)

@@ -151,6 +151,7 @@ class ActivityView(NamedTuple):
     detail: str
     outcome: str
     operation_id: Any
+    via: str = ""  # who asked when no person did: "schedule"
 
 
 _BACKUP_FIELDS = BackupView._fields

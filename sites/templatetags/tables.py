@@ -143,7 +143,8 @@ def activity_rows(site: Site, entries: Iterable[Activity]) -> SafeString:
     for entry in entries:
         # `actor_name` is read with the row (pages/site.py), so no user row is loaded per entry.
         name = getattr(entry, "actor_name", None)
-        who = esc(name) if name else '<span class="muted">automatic</span>'
+        via = getattr(entry, "via", "")
+        who = esc(name) if name else f'<span class="muted">{esc(via or "automatic")}</span>'
 
         what = esc(entry.message)
         if entry.backup_at:
