@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from . import snapshot_views, views
+from . import schedule_views, snapshot_views, views
 
 
 class WixIdConverter:
@@ -49,6 +49,11 @@ urlpatterns = [
         "sites/<uuid:site_id>/operations/<uuid:operation_id>/live/",
         views.operation_live,
         name="operation_live",
+    ),
+    path(
+        "sites/<uuid:site_id>/schedules/<slug:kind>/",
+        schedule_views.schedule_edit,
+        name="schedule_edit",
     ),
     path("sites/<uuid:site_id>/snapshots/", snapshot_views.snapshot_take, name="snapshot_take"),
     path(

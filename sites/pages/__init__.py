@@ -9,6 +9,7 @@ from .activity import ActivityPage, UnknownKind, activity_page
 from .dashboard import Dashboard, dashboard
 from .live import dashboard_version, operation_version, site_version
 from .operation import OperationPage, operation_page
+from .schedules import schedule_views
 from .site import SitePage, site_page
 from .state import SiteState, site_state, site_states
 
@@ -24,6 +25,7 @@ __all__ = [
     "dashboard_version",
     "operation_page",
     "operation_version",
+    "schedule_views",
     "site_page",
     "site_state",
     "site_states",

@@ -1,7 +1,7 @@
 """A site's page: its summary, what runs, its backups, restorations and activity."""
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from typing import Any, NamedTuple
@@ -21,6 +21,7 @@ from .live import (
     refreshing,
     site_version_text,
 )
+from .schedules import ScheduleRow, schedule_rows
 from .snapshots import SnapshotSection, read_snapshots, snapshot_section
 from .state import STATE_KEPT_SECONDS, site_attention, site_states, state_key
 
@@ -87,6 +88,8 @@ class SitePage:
     refreshing: bool
     refresh_since: float | None
     live: Live
+    # The Schedules section (pages/schedules.py), from the kept state.
+    schedules: list[ScheduleRow] = field(default_factory=list)
 
     @property
     def slots(self) -> int:
@@ -292,6 +295,7 @@ def site_page(*, site: Site, watched: str = "", refresh_since: float | None = No
         refresh_since=refresh_since if waiting else None,
         live=live,
         kept_rows=found.get(rows_key),
+        schedules=schedule_rows(state, now),
     )
 
 

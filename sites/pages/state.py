@@ -12,8 +12,10 @@ from typing import Any
 from django.db.models import Count, Max, Q, QuerySet
 
 from .. import cache, rules
-from ..models import Backup, Operation, Restoration, Site
+from ..models import Backup, Operation, Restoration, Schedule, Site
 from .live import WATCH_LIMIT
+
+SCHEDULE_FIELDS = ("kind", "frequency", "at", "weekday", "paused", "next_run_at", "last_error")
 
 
 def _running() -> QuerySet[Operation]:
@@ -55,6 +57,8 @@ class SiteState:
     watch: dict[str, str] = field(default_factory=dict)
     # The backups that Wix's running restorations read from.
     restoring_from: tuple[str, ...] = ()
+    # The site's saved schedules, as `SCHEDULE_FIELDS` tuples (pages/schedules.py reads them).
+    schedules: tuple[tuple[Any, ...], ...] = ()
 
     def running_operations(self) -> list[Operation]:
         return [Operation(**values) for values in self.running]
@@ -70,7 +74,8 @@ class SiteState:
 # Part of every key: a release that changes what a state holds never reads one kept (in a shared
 # cache) by the previous release.
 _STATE_FORMAT = hashlib.blake2b(
-    repr(([f.name for f in fields(SiteState)], _RUNNING_FIELDS)).encode(), digest_size=4
+    repr(([f.name for f in fields(SiteState)], _RUNNING_FIELDS, SCHEDULE_FIELDS)).encode(),
+    digest_size=4,
 ).hexdigest()
 
 
@@ -135,12 +140,21 @@ def _read_site_states(site_ids: list[Any]) -> dict[Any, SiteState]:
     for site_id, wix_id, status, backup_wix_id in pending_restorations:
         add(site_id, f"r.{wix_id}", status)
         restoring_from[site_id].add(backup_wix_id)
+    # Every site's schedules in one query (a schedule's change moves the site's version).
+    schedules: dict[Any, list[tuple[Any, ...]]] = {pk: [] for pk in site_ids}
+    for site_id, *values in (
+        Schedule.objects.filter(site__in=site_ids)
+        .order_by("kind")
+        .values_list("site", *SCHEDULE_FIELDS)
+    ):
+        schedules[site_id].append(tuple(values))
     return {
         pk: SiteState(
             **summaries[pk],
             running=tuple(running[pk]),
             watch=watch[pk],
             restoring_from=tuple(sorted(restoring_from[pk])),
+            schedules=tuple(schedules[pk]),
         )
         for pk in site_ids
     }

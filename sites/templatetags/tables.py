@@ -229,6 +229,7 @@ def dashboard_rows(context: Any, rows: Iterable[Any], slots: int) -> SafeString:
             f'<th scope="row"><a href="{site_url(site.pk)}">{esc(site.name)}</a></th>'
             f"<td><div>Automatic: {auto}</div><div>On demand: {on_demand}</div></td>"
             f"<td data-slots>{site.slots_used} of {slots}</td>"
+            f"<td data-next-backup>{esc(row.next_backup)}</td>"
             f"<td>{running}</td>"
             f"<td>{attention}</td>"
             f'<td><form method="post" action="{backup_url(site.pk)}">{csrf}'

@@ -22,7 +22,8 @@ from sites.models import Operation, Site
 # sessions in the database, each count is one more).
 PINNED = {
     "dashboard": 3,
-    "dashboard, first view after every site changed": 7,
+    # (+1 since issue 18: every site's schedules, in one query with the state.)
+    "dashboard, first view after every site changed": 8,
     # The site's state and its tables' rows (its snapshots too) are read once per version of the
     # site and kept (data that does not depend on who looks: pages/state.py, pages/site.py); what
     # each row offers is decided and drawn at every view, since it may differ per person (no
@@ -31,8 +32,8 @@ PINNED = {
     # ... the state's queries once per version (Wix's pending restorations: one query for their
     # count and their rows; a restoration's backup read with it), and the snapshots section's
     # one (pages/snapshots.py: the newest rows with their backup, their verify and the count of
-    # the rest).
-    "site page, first view after a change": 11,
+    # the rest); and the schedules, in one query with the state (issue 18).
+    "site page, first view after a change": 12,
     # A poll that finds nothing new: the page's version, and nothing else (bench/live_poll.py).
     "dashboard, live fragment, nothing changed": 2,
     "site page, live fragment, nothing changed": 2,

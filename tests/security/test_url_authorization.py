@@ -20,7 +20,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.resolvers import RegexPattern, RoutePattern
 
-from sites.models import Backup, Operation, Site, Snapshot
+from sites.models import Backup, BackupPin, Operation, Schedule, Site, Snapshot
 from tests.factories import make_backup, make_operation, make_site
 from wixemulator import services as emu
 from wixemulator.models import EmuBackup, EmuItem, EmuRestoration
@@ -109,6 +109,7 @@ VALUES: dict[str, Callable[[Victim], Any]] = {
     "operation_id": lambda v: v.operation.pk,
     "snapshot_id": lambda v: v.snapshot.pk,
     "collection_id": lambda v: "Products",  # a collection of the victim's snapshot
+    "kind": lambda v: "backup",  # the victim's backup schedule
     "object_id": lambda v: v.site.pk,
     "id": lambda v: v.site.owner_id,  # the admin's user password page
     "content_type_id": lambda v: 1,
@@ -181,6 +182,8 @@ def _snapshot(victim: Victim) -> tuple:
         list(Backup.objects.filter(site=victim.site.pk).values()),
         list(Operation.objects.filter(site=victim.site.pk).values_list("pk", "state")),
         list(Snapshot.objects.filter(site=victim.site.pk).values()),
+        list(Schedule.objects.filter(site=victim.site.pk).values()),
+        list(BackupPin.objects.filter(site=victim.site.pk).values()),
         list(EmuBackup.objects.filter(site=victim.emu_site_id).values("pk", "deleted_at")),
         EmuRestoration.objects.filter(site=victim.emu_site_id).count(),
         sorted(
@@ -206,6 +209,9 @@ def _form_data(victim: Victim) -> dict[str, Any]:
         "value": "0",
         "data": "{}",
         "api_key": "IST.attacker-key",
+        "frequency": "daily",
+        "at": "03:00",
+        "weekday": "0",
     }
 
 
@@ -218,6 +224,7 @@ def test_the_generated_list_covers_the_urls_that_name_sites_backups_and_operatio
         "/sites/{site_id}/snapshots/{snapshot_id}/download/",
         "/sites/{site_id}/snapshots/{snapshot_id}/csv/{collection_id}",
         "/sites/{site_id}/snapshots/settings/",
+        "/sites/{site_id}/schedules/{kind}/",
         "/sandbox/sites/{site_id}/collections/{collection_id}/bulk/",
         "/sandbox/wix-data/v2/backups/{backup_id}",
         "/admin/sites/site/{object_id}/change/",
