@@ -5,12 +5,12 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from . import engine, pages
+from . import access, engine, pages
 from .schedule_forms import ScheduleForm
 from .schedules_models import Schedule
 from .views import _render, _site_for
@@ -53,5 +53,28 @@ def _initial(view: Any) -> dict[str, Any]:
         "frequency": view.frequency,
         "at": view.at,
         "weekday": view.weekday,
-        "paused": view.paused,
+        # A schedule never set shows as paused, but the form sets it going.
+        "paused": view.paused if view.saved else False,
     }
+
+
+@login_required
+def backup_pin(request: HttpRequest, site_id: Any, backup_id: str) -> HttpResponse:
+    """Pin ("keep this one") or unpin a backup, from its row; a refusal says why."""
+    site = _site_for(request, site_id, change=True)
+    backup = access.backup_of(site, backup_id)
+    if request.method != "POST":
+        # After the site and backup were found: an id not the person's is a 404 whatever the
+        # method, so the answer tells nothing.
+        return HttpResponseNotAllowed(["POST"])
+    pinned = request.POST.get("pinned") == "1"
+    try:
+        engine.backup_pin(site=site, backup_wix_id=backup.wix_id, pinned=pinned, user=request.user)
+    except engine.OperationRefused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        text = (
+            "Pinned: a new backup will never make Wix delete this one." if pinned else "Unpinned."
+        )
+        messages.success(request, text)
+    return redirect(reverse("sites:site", args=[site.pk]) + "#backups")

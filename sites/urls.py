@@ -51,6 +51,11 @@ urlpatterns = [
         name="operation_live",
     ),
     path(
+        "sites/<uuid:site_id>/backups/<wixid:backup_id>/pin/",
+        schedule_views.backup_pin,
+        name="backup_pin",
+    ),
+    path(
         "sites/<uuid:site_id>/schedules/<slug:kind>/",
         schedule_views.schedule_edit,
         name="schedule_edit",

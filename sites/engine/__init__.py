@@ -13,6 +13,7 @@ from .errors import OperationRefused
 from .mirror import mirror_backups, mirror_restorations
 from .refresh import poll_delay, site_refresh, site_refresh_if_stale, sites_due_for_sync
 from .requests import operation_request
+from .rotation import backup_pin
 from .schedules import TickResult, schedule_set, schedules_replan, schedules_run_due
 from .snapshot_prune import PruneResult, sites_with_snapshots, snapshots_prune
 from .snapshot_requests import (
@@ -34,6 +35,7 @@ __all__ = [
     "PruneResult",
     "SweepResult",
     "TickResult",
+    "backup_pin",
     "mirror_backups",
     "mirror_restorations",
     "operation_request",

@@ -13,6 +13,7 @@ from .. import rules
 from ..models import Activity, Backup, Operation, Site
 from .dispatch import enqueue_submit
 from .errors import OperationRefused
+from .rotation import RotationRefused, rotation_for_create
 from .snapshot_requests import record_snapshot
 from .states import site_touch
 from .words import operation_words
@@ -106,11 +107,18 @@ def _record(
         chosen: list[dict[str, Any]] = []
         if kind in Operation.SNAPSHOT_KINDS:
             raise OperationRefused("Snapshots are asked for with snapshot_request.")
+        after = None
         if kind == Operation.Kind.CREATE_BACKUP:
             if running:
                 return running[0]
+            try:
+                # A pinned backup is never evicted: free a slot first when it would be.
+                after = rotation_for_create(site=site, user=user, via=via)
+            except RotationRefused as refused:
+                words = operation_words(kind, [])
+                raise RefusedByRules(str(refused), words=words, backup_at=None) from None
         else:
-            backup = site.backups.filter(wix_id=backup_wix_id).first()
+            backup = rules.with_pins(site.backups.filter(wix_id=backup_wix_id)).first()
             if backup is None:
                 raise OperationRefused("This backup is not (or no longer) listed for the site.")
             if kind == Operation.Kind.RESTORE_PARTIAL:
@@ -131,6 +139,7 @@ def _record(
             backup_wix_id=backup_wix_id if backup else "",
             collections=chosen,
             due_at=now + SUBMIT_GRACE,
+            after=after,
         )
         Activity.objects.create(
             site=site,

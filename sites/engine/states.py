@@ -13,7 +13,7 @@ from typing import Any
 
 from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
-from django.db.models import F, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from ..models import Activity, Backup, Operation, Site, Snapshot
@@ -149,6 +149,11 @@ def finish(operation: Operation, *, state: str, error: str = "", from_state: str
                 operation=operation,
                 **outcome,
             )
+        if operation.kind == Operation.Kind.DELETE_BACKUP:
+            # A backup waiting for this delete to free its slot (engine/rotation.py): due now.
+            Operation.objects.filter(after=operation, state=Operation.State.QUEUED).update(
+                due_at=now
+            )
         site_touch(site.pk)
         logger.info("operation %s (%s) of site %s %s", operation.pk, operation.kind, site.pk, state)
     return bool(done)
@@ -198,6 +203,11 @@ def poll_later(operation: Operation, now: datetime, *, delay: timedelta, error: 
     )
     if done and error != operation.error:
         site_touch(operation.site_id)
+
+
+def waiting_on_rotation() -> Exists:
+    """Operations whose `after` (the delete freeing their slot) still runs: never claimed."""
+    return Exists(Operation.objects.filter(pk=OuterRef("after_id"), state__in=Operation.RUNNING))
 
 
 def claim_site(site_id: Any, now: datetime) -> bool:

@@ -108,10 +108,16 @@ class SitePage:
         """Read only when drawn: a poll answered 204 never reads them."""
         return table_rows(self.site, self.kept_rows)
 
+    @cached_property
+    def next_backup(self) -> rules.NextBackup:
+        """What one more backup makes go (Wix's eviction or the rotation's delete), or why none
+        can be made now; from the kept rows and what runs (no query)."""
+        return rules.next_backup_plan(self.rows.slots, self.work)
+
     @property
     def evicted(self) -> "BackupView | None":
-        """The backup Wix deletes if one more is made."""
-        return self.rows.evicted
+        """The backup that goes if one more is made (rules.next_backup_plan)."""
+        return self.next_backup.goes
 
     @cached_property
     def tables(self) -> SiteTables:
@@ -135,6 +141,7 @@ class BackupView(NamedTuple):
     finished_at: datetime | None = None
     size_in_bytes: int | None = None
     collections: list[Any] | None = None
+    pinned: bool = False  # "keep this one" (rules.with_pins)
 
 
 class RestorationView(NamedTuple):
@@ -171,7 +178,8 @@ class TableRows:
     backups: tuple[BackupView, ...]
     restorations: tuple[RestorationRow, ...]
     activity: tuple[ActivityView, ...]
-    evicted: BackupView | None
+    # The backups that hold a slot, oldest first, with their pins (rules.next_backup_plan).
+    slots: tuple[BackupView, ...]
     snapshots: tuple[list[Snapshot], int] = ([], 0)
 
 
@@ -192,7 +200,7 @@ _ROWS_FORMAT = hashlib.blake2b(
 
 def _read_rows(site: Site) -> TableRows:
     """The newest rows of a site's three tables, in a fixed number of queries."""
-    backups = site.backups.values_list(*_BACKUP_FIELDS)[:BACKUPS_SHOWN]
+    backups = rules.with_pins(site.backups.all()).values_list(*_BACKUP_FIELDS)[:BACKUPS_SHOWN]
     # What a restoration's row says of its backup (its type and when), read with it: the backup
     # may be far down the list, or gone from it.
     source = Backup.objects.filter(site=OuterRef("site"), wix_id=OuterRef("backup_wix_id"))
@@ -208,19 +216,14 @@ def _read_rows(site: Site) -> TableRows:
     activity = site.activities.annotate(actor_name=F("actor__username")).values_list(
         *_ACTIVITY_FIELDS
     )[:ACTIVITY_SHOWN]
-    full = getattr(site, "slots_used", rules.slot_count()) >= rules.slot_count()
-    evicted = rules.backup_evicted_next(site) if full else None
+    slots = rules.with_pins(site.backups.holding_slot()).order_by("requested_at", "wix_id")
     return TableRows(
         backups=tuple(BackupView(*values) for values in backups),
         restorations=tuple(_restoration_row(values) for values in restorations),
         activity=tuple(ActivityView(*values) for values in activity),
-        evicted=_view_of(evicted) if evicted is not None else None,
+        slots=tuple(BackupView(*values) for values in slots.values_list(*_BACKUP_FIELDS)),
         snapshots=read_snapshots(site),
     )
-
-
-def _view_of(backup: Backup) -> BackupView:
-    return BackupView(*(getattr(backup, name) for name in _BACKUP_FIELDS))
 
 
 def _restoration_row(values: tuple[Any, ...]) -> RestorationRow:
@@ -259,8 +262,11 @@ def table_rows(site: Site, kept: object = None) -> TableRows:
 
 def site_tables(*, rows: TableRows, work: rules.InFlight) -> SiteTables:
     """The tables with what each backup offers now (rules.backup_actions)."""
+    pins_used = sum(1 for b in rows.slots if b.pinned)
     return SiteTables(
-        backups=[BackupRow(b, rules.backup_actions(b, work)) for b in rows.backups],
+        backups=[
+            BackupRow(b, rules.backup_actions(b, work, pins_used=pins_used)) for b in rows.backups
+        ],
         restorations=list(rows.restorations),
         activity=list(rows.activity),
     )
