@@ -350,7 +350,7 @@ WBM_WATCH_INTERVAL = env.float("WBM_WATCH_INTERVAL", default=10.0)
 # Every connected site is refreshed this often (spread out), to see AUTO backups and changes.
 WBM_SYNC_INTERVAL = env.int("WBM_SYNC_INTERVAL", default=15 * 60)
 # How often the beat tick looks for due schedules (seconds).
-WBM_SCHEDULE_TICK = env.float("WBM_SCHEDULE_TICK", default=10.0)
+WBM_SCHEDULE_TICK = env.float("WBM_SCHEDULE_TICK", default=5.0)
 # A worker taking a snapshot holds it this long past its last page read (each page renews the
 # hold); a crashed worker's snapshot is resumed by another once it expires. Longer than the
 # slowest page read with its retries.
