@@ -354,6 +354,8 @@ WBM_CLAIM_SECONDS = env.int("WBM_CLAIM_SECONDS", default=90)
 WBM_WATCH_INTERVAL = env.float("WBM_WATCH_INTERVAL", default=10.0)
 # Every connected site is refreshed this often (spread out), to see AUTO backups and changes.
 WBM_SYNC_INTERVAL = env.int("WBM_SYNC_INTERVAL", default=15 * 60)
+# How often the beat tick looks for due schedules (seconds).
+WBM_SCHEDULE_TICK = env.float("WBM_SCHEDULE_TICK", default=5.0)
 # A worker taking a snapshot holds it this long past its last page read (each page renews the
 # hold); a crashed worker's snapshot is resumed by another once it expires. Longer than the
 # slowest page read with its retries.
@@ -407,6 +409,9 @@ CELERY_BEAT_SCHEDULE = {
     "sweep": {"task": "sites.tasks.sweep", "schedule": WBM_SWEEP_INTERVAL},
     # Spreads periodic refreshes of all sites; each site's own next_sync_at decides if it is due.
     "sync-due-sites": {"task": "sites.tasks.sync_due_sites", "schedule": 30.0},
+    # Every site's backup and snapshot schedules: one tick claims the due rows
+    # (sites/engine/schedules.py), so a schedule runs within this many seconds of its time.
+    "schedules": {"task": "sites.tasks.run_due_schedules", "schedule": WBM_SCHEDULE_TICK},
     # Every site's retention rules, also applied after each snapshot; hourly catches rules
     # changed and snapshots aged out of a period (sites/engine/snapshot_prune.py).
     "prune-snapshots": {"task": "sites.tasks.prune_due_snapshots", "schedule": 3600.0},

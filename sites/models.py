@@ -243,6 +243,13 @@ class Operation(models.Model):
     # A worker talking to Wix about this operation holds it until then (a crashed worker's hold
     # simply expires).
     claimed_until = models.DateTimeField(null=True, blank=True)
+    # Who asked when no person did: "schedule" (sites/schedules_models.py), else "".
+    via = models.CharField(max_length=10, blank=True)
+    # A create that waits for the delete freeing its slot (engine/rotation.py): never submitted
+    # while that delete runs, failed if it fails.
+    after = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="waiting"
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -398,6 +405,9 @@ class Activity(models.Model):
     # Why it failed, in plain words (follows the message after a colon).
     detail = models.TextField(blank=True)
     kind = models.CharField(max_length=10, choices=KINDS, default=SITE)
+    # Who asked when no person did (`actor` None): SCHEDULE, or "" (Wix, by itself).
+    SCHEDULE = "schedule"
+    via = models.CharField(max_length=10, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -439,3 +449,4 @@ class Profile(models.Model):
 from .alerts_models import Alert, AlertChannel, AlertDelivery, Incident, MailboxMessage  # noqa: E402, F401
 from .preview_models import Preview, PreviewChange, PreviewCollection  # noqa: E402, F401
 from .restore_models import RestoreRun  # noqa: E402, F401  (registers the model)
+from .schedules_models import BackupPin, Schedule  # noqa: E402, F401 - registered with the app

@@ -44,6 +44,13 @@ def refresh_sites(site_ids: list[str], full: bool = False, claimed: bool = False
         engine.site_refresh(site_id=site_id, full=full, claimed=claimed)
 
 
+# One tick for every site's schedules (no beat entry per site); a tick that waited past the next
+# one is pointless, and two that overlap still run each schedule once (compare-and-swap).
+@shared_task(ignore_result=True, expires=30)
+def run_due_schedules() -> None:
+    engine.schedules_run_due()
+
+
 @shared_task(ignore_result=True, expires=60)
 def sync_due_sites() -> None:
     for chunk in engine.refresh_chunks(engine.sites_due_for_sync()):

@@ -1,6 +1,13 @@
 from django.urls import path, register_converter
 
-from . import alert_views, preview_views, restore_views, snapshot_views, views
+from . import (
+    alert_views,
+    preview_views,
+    restore_views,
+    schedule_views,
+    snapshot_views,
+    views,
+)
 
 
 class WixIdConverter:
@@ -68,6 +75,16 @@ urlpatterns = [
         "sites/<uuid:site_id>/operations/<uuid:operation_id>/live/",
         views.operation_live,
         name="operation_live",
+    ),
+    path(
+        "sites/<uuid:site_id>/backups/<wixid:backup_id>/pin/",
+        schedule_views.backup_pin,
+        name="backup_pin",
+    ),
+    path(
+        "sites/<uuid:site_id>/schedules/<slug:kind>/",
+        schedule_views.schedule_edit,
+        name="schedule_edit",
     ),
     path("sites/<uuid:site_id>/snapshots/", snapshot_views.snapshot_take, name="snapshot_take"),
     path(

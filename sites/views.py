@@ -246,18 +246,24 @@ def site_activity(request: HttpRequest, site_id: Any) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def site_backup(request: HttpRequest, site_id: Any) -> HttpResponse:
     site = _site_for(request, site_id, change=True)
-    slots = list(site.backups.holding_slot().order_by("requested_at", "wix_id"))
-    # Wix deletes the oldest on-demand backup when one more is made: name it before sending.
-    evicted = rules.evicted_by_next_backup(slots)
+    slots = rules.slots_with_pins(site)
+    # One more backup makes one go (Wix evicts the oldest, or the rotation deletes the oldest
+    # unpinned first): name it before sending.
+    plan = rules.next_backup_plan(slots, rules.in_flight(site))
+    evicted = plan.goes
     if request.method == "POST":
         form = BackupNowForm(request.POST)
         if form.is_valid() and (evicted is None or form.cleaned_data["evicts"] == evicted.wix_id):
             running = site.operations.filter(
                 kind=Operation.Kind.CREATE_BACKUP, state__in=Operation.RUNNING
             ).exists()
-            operation = engine.operation_request(
-                site=site, kind=Operation.Kind.CREATE_BACKUP, user=request.user
-            )
+            try:
+                operation = engine.operation_request(
+                    site=site, kind=Operation.Kind.CREATE_BACKUP, user=request.user
+                )
+            except engine.OperationRefused as refusal:
+                messages.error(request, str(refusal))
+                return redirect("sites:site", site_id=site.pk)
             if running:
                 text = "A backup is already being made; no second one was asked."
                 _operation_message(request, operation, text, messages.INFO)
@@ -267,7 +273,7 @@ def site_backup(request: HttpRequest, site_id: Any) -> HttpResponse:
             return redirect("sites:site", site_id=site.pk)
     # Ask (again): the form names the backup Wix would delete now, not the one of a past page.
     form = BackupNowForm(initial={"evicts": evicted.wix_id if evicted else ""})
-    context = {"site": site, "form": form, "slots": slots, "evicted": evicted}
+    context = {"site": site, "form": form, "slots": slots, "evicted": evicted, "plan": plan}
     context["slot_count"] = rules.slot_count()
     return _render(request, "sites/backup_now.html", context)
 

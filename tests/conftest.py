@@ -123,6 +123,8 @@ def workers(
         "WBM_POLL_INTERVAL": str(POLL),
         "WBM_CLAIM_SECONDS": "8",
         "WBM_SYNC_INTERVAL": "3600",
+        # The schedules' beat tick: a schedule made due by a test runs within a second.
+        "WBM_SCHEDULE_TICK": "1",
         "WIX_READ_TIMEOUT": "2",
         "WIX_CONNECT_TIMEOUT": "2",
         # A create whose answer never came is waited for this long (engine/landing.py): long

@@ -10,7 +10,9 @@ Alerts: `incidents` (opened once, resolved once, from `states.finish`, the refre
 verifying), `snapshot_prune` (retention and garbage), with their holds in `leases`, and
 `preview` (what a restore from a snapshot would change). Restores from snapshots too:
 `restore_requests` (restore, undo), `restore_run` (the bulk writes); `restore_safety` is the
-safety snapshot every restore waits for.
+safety snapshot every restore waits for. Schedules (`schedules`) ask for backups and snapshots on
+a beat tick, through `requests`; `rotation` deletes the oldest unpinned backup before a new one
+would make Wix evict a pinned one.
 The names below are the engine's public face; views, tasks, commands and tests use them.
 """
 
@@ -30,6 +32,8 @@ from .preview import ItemDifference, preview_item_difference, preview_request
 from .refresh import poll_delay, site_refresh, site_refresh_if_stale, sites_due_for_sync
 from .requests import operation_request
 from .restore_requests import restore_undo_request, snapshot_restore_request
+from .rotation import backup_pin
+from .schedules import TickResult, schedule_set, schedules_replan, schedules_run_due
 from .snapshot_prune import PruneResult, sites_with_snapshots, snapshots_prune
 from .snapshot_requests import (
     snapshot_delete,
@@ -51,7 +55,9 @@ __all__ = [
     "OperationRefused",
     "PruneResult",
     "SweepResult",
+    "TickResult",
     "alert_test",
+    "backup_pin",
     "channel_add_email",
     "channel_add_webhook",
     "channel_remove",
@@ -70,6 +76,9 @@ __all__ = [
     "preview_request",
     "refresh_chunks",
     "restore_undo_request",
+    "schedule_set",
+    "schedules_replan",
+    "schedules_run_due",
     "signature",
     "site_expected_age_set",
     "site_refresh",

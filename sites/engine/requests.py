@@ -15,6 +15,7 @@ from ..restore_models import RestoreRun
 from .dispatch import enqueue_submit
 from .errors import OperationRefused
 from .restore_safety import record_safety
+from .rotation import RotationRefused, rotation_for_create
 from .snapshot_requests import record_snapshot
 from .states import site_touch
 from .words import operation_words
@@ -50,21 +51,29 @@ def operation_request(
     user: AbstractBaseUser | None = None,
     backup_wix_id: str = "",
     collections: Iterable[dict[str, Any] | str] | None = None,
+    via: str = "",
 ) -> Operation:
     """Record what the owner asked for and hand it to a worker; refuse what cannot work.
 
     A repeat of a request that is still running returns the running operation, so a double click
     never makes a second backup or a second restore. A request the rules refuse is logged (who
-    asked, and why not) and raised as OperationRefused.
+    asked, and why not) and raised as OperationRefused. `via`: who asked when no person did
+    (`Activity.SCHEDULE`), so the log says so.
     """
     try:
         return _record(
-            site=site, kind=kind, user=user, backup_wix_id=backup_wix_id, collections=collections
+            site=site,
+            kind=kind,
+            user=user,
+            backup_wix_id=backup_wix_id,
+            collections=collections,
+            via=via,
         )
     except RefusedByRules as refused:
         Activity.objects.create(
             site=site,
             actor=user,
+            via=via,
             outcome=Activity.FAILED,
             message=f"{refused.words} (refused)",
             kind=Activity.kind_of(kind),
@@ -90,6 +99,7 @@ def _record(
     user: AbstractBaseUser | None,
     backup_wix_id: str,
     collections: Iterable[dict[str, Any] | str] | None,
+    via: str,
 ) -> Operation:
     with transaction.atomic():
         # Requests of one site take turns, so two clicks cannot both pass the checks below.
@@ -99,11 +109,18 @@ def _record(
         chosen: list[dict[str, Any]] = []
         if kind in Operation.SNAPSHOT_KINDS:
             raise OperationRefused("Snapshots are asked for with snapshot_request.")
+        after = None
         if kind == Operation.Kind.CREATE_BACKUP:
             if running:
                 return running[0]
+            try:
+                # A pinned backup is never evicted: free a slot first when it would be.
+                after = rotation_for_create(site=site, user=user, via=via)
+            except RotationRefused as refused:
+                words = operation_words(kind, [])
+                raise RefusedByRules(str(refused), words=words, backup_at=None) from None
         else:
-            backup = site.backups.filter(wix_id=backup_wix_id).first()
+            backup = rules.with_pins(site.backups.filter(wix_id=backup_wix_id)).first()
             if backup is None:
                 raise OperationRefused("This backup is not (or no longer) listed for the site.")
             if kind == Operation.Kind.RESTORE_PARTIAL:
@@ -120,13 +137,16 @@ def _record(
             site=site,
             kind=kind,
             requested_by=user,
+            via=via,
             backup_wix_id=backup_wix_id if backup else "",
             collections=chosen,
             due_at=now + SUBMIT_GRACE,
+            after=after,
         )
         Activity.objects.create(
             site=site,
             actor=user,
+            via=via,
             operation=operation,
             outcome=Activity.REQUESTED,
             message=operation_words(kind, chosen, backup.collections if backup else None),
@@ -135,7 +155,7 @@ def _record(
         if kind == Operation.Kind.CREATE_BACKUP and locked and locked.snapshot_with_backup:
             # The site's setting: a snapshot of the same moment, shown with the backup as one
             # row; it runs on its own queue and never holds the backup up.
-            record_snapshot(site=locked, user=user, backup_operation=operation)
+            record_snapshot(site=locked, user=user, backup_operation=operation, via=via)
         if operation.is_restore and locked is not None:
             # The safety net: a snapshot of the site before Wix overwrites it, which the restore
             # waits for (submit) and which its Undo restores.

@@ -26,7 +26,11 @@ SNAPSHOT_GRACE = timedelta(seconds=10)
 
 
 def record_snapshot(
-    *, site: Site, user: AbstractBaseUser | None, backup_operation: Operation | None = None
+    *,
+    site: Site,
+    user: AbstractBaseUser | None,
+    backup_operation: Operation | None = None,
+    via: str = "",
 ) -> Operation:
     """Record a snapshot request; the caller holds the site's row lock inside a transaction.
 
@@ -37,7 +41,11 @@ def record_snapshot(
         return running
     now = timezone.now()
     operation = Operation.objects.create(
-        site=site, kind=Operation.Kind.SNAPSHOT, requested_by=user, due_at=now + SNAPSHOT_GRACE
+        site=site,
+        kind=Operation.Kind.SNAPSHOT,
+        requested_by=user,
+        via=via,
+        due_at=now + SNAPSHOT_GRACE,
     )
     snapshot = Snapshot(site=site, operation=operation, backup_operation=backup_operation)
     snapshot.storage_id = str(snapshot.pk)
@@ -45,6 +53,7 @@ def record_snapshot(
     Activity.objects.create(
         site=site,
         actor=user,
+        via=via,
         operation=operation,
         outcome=Activity.REQUESTED,
         message=operation_words(Operation.Kind.SNAPSHOT, []),
@@ -54,12 +63,15 @@ def record_snapshot(
     return operation
 
 
-def snapshot_request(*, site: Site, user: AbstractBaseUser | None = None) -> Operation:
-    """Take a snapshot of the site now ("Take a snapshot", `manage.py snapshot_site`); a second
-    click while one runs returns the running one. Its row: `operation.snapshot`."""
+def snapshot_request(
+    *, site: Site, user: AbstractBaseUser | None = None, via: str = ""
+) -> Operation:
+    """Take a snapshot of the site now ("Take a snapshot", `manage.py snapshot_site`, a
+    schedule: `via`); a second request while one runs returns the running one. Its row:
+    `operation.snapshot`."""
     with transaction.atomic():
         locked = Site.objects.select_for_update().get(pk=site.pk)
-        return record_snapshot(site=locked, user=user)
+        return record_snapshot(site=locked, user=user, via=via)
 
 
 def snapshot_verify_request(

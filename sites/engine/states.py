@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from ..models import Activity, Backup, Operation, Site, Snapshot
@@ -141,7 +141,16 @@ def _finish(operation: Operation, *, state: str, error: str, from_state: str) ->
         requested = Activity.objects.filter(operation=operation, outcome=Activity.REQUESTED)
         if not requested.update(**outcome):
             Activity.objects.create(
-                site=site, actor_id=operation.requested_by_id, operation=operation, **outcome
+                site=site,
+                actor_id=operation.requested_by_id,
+                via=operation.via,
+                operation=operation,
+                **outcome,
+            )
+        if operation.kind == Operation.Kind.DELETE_BACKUP:
+            # A backup waiting for this delete to free its slot (engine/rotation.py): due now.
+            Operation.objects.filter(after=operation, state=Operation.State.QUEUED).update(
+                due_at=now
             )
         operation_ended(operation, failed=state == Operation.State.FAILED, error=error, now=now)
         site_touch(site.pk)
@@ -193,6 +202,11 @@ def poll_later(operation: Operation, now: datetime, *, delay: timedelta, error: 
     )
     if done and error != operation.error:
         site_touch(operation.site_id)
+
+
+def waiting_on_rotation() -> Exists:
+    """Operations whose `after` (the delete freeing their slot) still runs: never claimed."""
+    return Exists(Operation.objects.filter(pk=OuterRef("after_id"), state__in=Operation.RUNNING))
 
 
 def claim_site(site_id: Any, now: datetime) -> bool:

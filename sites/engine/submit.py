@@ -18,7 +18,16 @@ from . import landing
 from .incidents import incident_open
 from .mirror import mirror_backups, mirror_restorations
 from .restore_safety import SAFETY_WAIT, WAITING, safety_of
-from .states import backoff, finish, mark_submitted, site_touch, site_writes, version_up
+from .rotation import rotation_holds
+from .states import (
+    backoff,
+    finish,
+    mark_submitted,
+    site_touch,
+    site_writes,
+    version_up,
+    waiting_on_rotation,
+)
 from .words import InternalProblem, is_credentials_problem, owner_message
 
 logger = logging.getLogger(__name__)
@@ -39,6 +48,8 @@ def operation_submit(*, operation_id: Any) -> None:
     claimed = (
         Operation.objects.filter(claim, pk=operation_id, state=Operation.State.QUEUED)
         .exclude(kind__in=Operation.SNAPSHOT_KINDS)
+        # A backup waiting for the delete that frees its slot is left until that ends.
+        .filter(~waiting_on_rotation())
         .update(
             claimed_until=now + timedelta(seconds=settings.WBM_CLAIM_SECONDS),
             updated_at=now,
@@ -64,6 +75,8 @@ def _submit_claimed(operation: Operation) -> None:
             # An earlier attempt's answer was lost but the delete went through (or someone
             # deleted it in Wix's screens): what the owner asked for has happened.
             finish(operation, state=Operation.State.SUCCEEDED, from_state=Operation.State.QUEUED)
+            return
+        if operation.kind == Operation.Kind.CREATE_BACKUP and rotation_holds(operation):
             return
         reason = _refused_now(operation)
         if not reason and operation.is_restore:
@@ -123,7 +136,7 @@ def _refused_now(operation: Operation) -> str:
     if operation.kind == Operation.Kind.CREATE_BACKUP:
         return ""
     site = operation.site
-    backup = site.backups.filter(wix_id=operation.backup_wix_id).first()
+    backup = rules.with_pins(site.backups.filter(wix_id=operation.backup_wix_id)).first()
     if backup is None:
         return "This backup is not (or no longer) listed for the site."
     return rules.refusal(operation.kind, backup, rules.in_flight(site).without(operation))

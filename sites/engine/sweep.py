@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ..models import Backup, Operation, Restoration, Site
-from .states import claim_sites
+from .states import claim_sites, waiting_on_rotation
 
 # Upper bound of rows one sweep claims, so one sweep stays short whatever the backlog.
 SWEEP_BATCH = 2000
@@ -59,6 +59,7 @@ def sweep() -> SweepResult:
         due = list(
             Operation.objects.select_for_update(skip_locked=True)
             .filter(free, state=Operation.State.QUEUED, due_at__lte=now)
+            .filter(~waiting_on_rotation())
             .order_by("due_at")
             .values_list("pk", "kind")[:SWEEP_BATCH]
         )

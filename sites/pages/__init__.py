@@ -12,6 +12,7 @@ from .live import dashboard_version, operation_version, site_version
 from .operation import OperationPage, operation_page
 from .preview import ItemsPage, PreviewPage, items_page, preview_page, preview_version
 from .restores import RestoreInfo, restore_info, restore_undo_page
+from .schedules import schedule_views
 from .site import SitePage, site_page
 from .state import SiteState, site_state, site_states
 
@@ -39,6 +40,7 @@ __all__ = [
     "preview_version",
     "restore_info",
     "restore_undo_page",
+    "schedule_views",
     "site_page",
     "site_state",
     "site_states",

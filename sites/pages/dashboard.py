@@ -1,8 +1,10 @@
 """The owner's dashboard: every site with what runs and what needs attention."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.utils import timezone
 
 from .. import access, rules
 from ..models import Operation, Site
@@ -14,7 +16,8 @@ from .live import (
     finished_operations,
     parse_watch,
 )
-from .state import site_attention, site_states
+from .schedules import next_backup_words
+from .state import SiteState, site_attention, site_states
 
 
 @dataclass
@@ -22,6 +25,16 @@ class DashboardRow:
     site: Site
     running: list[Operation]
     attention: list[rules.Attention]
+    state: SiteState | None = None
+    now: datetime | None = None
+
+    @property
+    def next_backup(self) -> str:
+        """The next scheduled backup ("tomorrow 03:00", "paused"), in the zone the page is drawn
+        in (read at drawing)."""
+        if self.state is None or self.now is None:
+            return ""
+        return next_backup_words(self.state, self.now, timezone.get_current_timezone())
 
     @property
     def slots_free(self) -> int:
@@ -39,9 +52,10 @@ class Dashboard:
 
 
 def dashboard(*, owner: AbstractBaseUser, watched: str = "") -> Dashboard:
+    now = timezone.now()
     sites = list(access.visible_sites(owner))
     rows = [
-        DashboardRow(site, state.running_operations(), site_attention(site))
+        DashboardRow(site, state.running_operations(), site_attention(site), state=state, now=now)
         for site, state in zip(sites, site_states(sites), strict=True)
     ]
     states = {f"o.{op.pk}": op.state for row in rows for op in row.running}

@@ -51,6 +51,7 @@ class BackupView(NamedTuple):
     finished_at: datetime | None = None
     size_in_bytes: int | None = None
     collections: list[Any] | None = None
+    pinned: bool = False  # "keep this one" (rules.with_pins)
 
 
 class RestorationView(NamedTuple):
@@ -70,6 +71,7 @@ class ActivityView(NamedTuple):
     detail: str
     outcome: str
     operation_id: Any
+    via: str = ""  # who asked when no person did: "schedule"
 
 
 class BackupSnapshotView(NamedTuple):
@@ -112,7 +114,8 @@ class TableRows:
     backups: tuple[BackupView, ...]
     restorations: tuple[RestorationRow, ...]
     activity: tuple[ActivityView, ...]
-    evicted: BackupView | None
+    # The backups that hold a slot, oldest first, with their pins (rules.next_backup_plan).
+    slots: tuple[BackupView, ...]
     snapshots: tuple[list[Snapshot], int] = ([], 0)
     # The snapshot of each backup shown that has one, by the backup's Wix id.
     backup_snapshots: dict[str, BackupSnapshotView] | None = None
@@ -141,7 +144,7 @@ _ROWS_FORMAT = hashlib.blake2b(
 def rows_querysets(site: Site) -> list[QuerySet]:
     """The queries of a site's three tables and of the backup a new one evicts (none depends
     on another's answer: a first view sends them with the state's, pages/batch.py)."""
-    backups = site.backups.values_list(*_BACKUP_FIELDS)[:BACKUPS_SHOWN]
+    backups = rules.with_pins(site.backups.all()).values_list(*_BACKUP_FIELDS)[:BACKUPS_SHOWN]
     # What a restoration's row says of its backup (its type and when), read with it: the backup
     # may be far down the list, or gone from it.
     source = Backup.objects.filter(site=OuterRef("site"), wix_id=OuterRef("backup_wix_id"))
@@ -157,12 +160,12 @@ def rows_querysets(site: Site) -> list[QuerySet]:
     activity = site.activities.annotate(actor_name=F("actor__username")).values_list(
         *_ACTIVITY_FIELDS
     )[:ACTIVITY_SHOWN]
-    # The oldest backups holding a slot, of which rules.evicted_by_next_backup picks the one
-    # Wix would delete (read whether or not every slot is used: sent together, it costs nothing).
+    # The backups holding a slot, oldest first, with their pins: what one more backup makes go
+    # (rules.next_backup_plan: Wix's eviction, or the rotation's delete of an unpinned one).
     holding = (
-        site.backups.holding_slot()
+        rules.with_pins(site.backups.holding_slot())
         .order_by("requested_at", "wix_id")
-        .values_list(*_BACKUP_FIELDS)[: rules.slot_count()]
+        .values_list(*_BACKUP_FIELDS)
     )
     # The snapshots taken with the backups shown, so each shows as one row with its backup: by
     # the backup once linked (engine/states.py), by the Back up now that made it before.
@@ -196,7 +199,7 @@ def _rows_from(results: list[list[tuple[Any, ...]]], models: list[list[Any]]) ->
         backups=tuple(BackupView(*values) for values in backups),
         restorations=tuple(_restoration_row(values) for values in restorations),
         activity=tuple(ActivityView(*values) for values in activity),
-        evicted=rules.evicted_by_next_backup([BackupView(*values) for values in holding]),
+        slots=tuple(BackupView(*values) for values in holding),
         snapshots=snapshot_rows_read(snapshots),
         # Oldest first: a backup with two (a retry) shows its newest.
         backup_snapshots={row[0]: BackupSnapshotView(*row) for row in backup_snapshots},

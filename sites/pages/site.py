@@ -27,6 +27,7 @@ from .rows import (
     rows_key,
     table_rows,
 )
+from .schedules import ScheduleRow, schedule_rows
 from .snapshots import (
     SnapshotSection,
     snapshot_section,
@@ -101,6 +102,8 @@ class SitePage:
     refreshing: bool
     refresh_since: float | None
     live: Live
+    # The Schedules section (pages/schedules.py), from the kept state.
+    schedules: list[ScheduleRow] = field(default_factory=list)
 
     @property
     def slots(self) -> int:
@@ -127,10 +130,16 @@ class SitePage:
         """Read only when drawn: a poll answered 204 never reads them."""
         return table_rows(self.site, self.kept_rows)
 
+    @cached_property
+    def next_backup(self) -> rules.NextBackup:
+        """What one more backup makes go (Wix's eviction or the rotation's delete), or why none
+        can be made now; from the kept rows and what runs (no query)."""
+        return rules.next_backup_plan(self.rows.slots, self.work)
+
     @property
     def evicted(self) -> "BackupView | None":
-        """The backup Wix deletes if one more is made."""
-        return self.rows.evicted
+        """The backup that goes if one more is made (rules.next_backup_plan)."""
+        return self.next_backup.goes
 
     @cached_property
     def tables(self) -> SiteTables:
@@ -145,9 +154,12 @@ class SitePage:
 def site_tables(*, rows: TableRows, work: rules.InFlight) -> SiteTables:
     """The tables with what each backup offers now (rules.backup_actions)."""
     snapshots = rows.backup_snapshots or {}
+    pins_used = sum(1 for b in rows.slots if b.pinned)
     return SiteTables(
         backups=[
-            BackupRow(b, rules.backup_actions(b, work), snapshots.get(b.wix_id))
+            BackupRow(
+                b, rules.backup_actions(b, work, pins_used=pins_used), snapshots.get(b.wix_id)
+            )
             for b in rows.backups
         ],
         restorations=list(rows.restorations),
@@ -194,6 +206,7 @@ def site_page(*, site: Site, watched: str = "", refresh_since: float | None = No
         refresh_since=refresh_since if waiting else None,
         live=live,
         kept_rows=found.get(kept_key),
+        schedules=schedule_rows(state, now),
     )
 
 

@@ -12,9 +12,11 @@ from typing import Any
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 
 from .. import cache, rules
-from ..models import Backup, Incident, Operation, Restoration, Site
+from ..models import Backup, Incident, Operation, Restoration, Schedule, Site
 from .batch import fetch_prepared
 from .live import WATCH_LIMIT
+
+SCHEDULE_FIELDS = ("kind", "frequency", "at", "weekday", "paused", "next_run_at", "last_error")
 
 
 def _running() -> QuerySet[Operation]:
@@ -58,6 +60,8 @@ class SiteState:
     restoring_from: tuple[str, ...] = ()
     # The site's open incidents as (cause, text): what "needs attention" shows.
     incidents: tuple[tuple[str, str], ...] = ()
+    # The site's saved schedules, as `SCHEDULE_FIELDS` tuples (pages/schedules.py reads them).
+    schedules: tuple[tuple[Any, ...], ...] = ()
 
     def running_operations(self) -> list[Operation]:
         return [Operation(**values) for values in self.running]
@@ -73,7 +77,8 @@ class SiteState:
 # Part of every key: a release that changes what a state holds never reads one kept (in a shared
 # cache) by the previous release.
 _STATE_FORMAT = hashlib.blake2b(
-    repr(([f.name for f in fields(SiteState)], _RUNNING_FIELDS)).encode(), digest_size=4
+    repr(([f.name for f in fields(SiteState)], _RUNNING_FIELDS, SCHEDULE_FIELDS)).encode(),
+    digest_size=4,
 ).hexdigest()
 
 
@@ -128,18 +133,26 @@ def state_querysets(site_ids: list[Any]) -> list[QuerySet]:
     incidents = Incident.objects.filter(site__in=site_ids, resolved_at__isnull=True).values_list(
         "site", "cause", "text"
     )
-    return [summaries, restorations, running, watched, incidents]
+    # Every site's schedules (a schedule's change moves the site's version).
+    schedules = (
+        Schedule.objects.filter(site__in=site_ids)
+        .order_by("kind")
+        .values_list("site", *SCHEDULE_FIELDS)
+    )
+    return [summaries, restorations, running, watched, incidents, schedules]
 
 
 # How many querysets `state_querysets` makes (a caller sending more with them splits the rows).
-STATE_QUERIES = 5
+STATE_QUERIES = 6
 
 
 def states_from_rows(
     site_ids: list[Any], results: list[list[tuple[Any, ...]]]
 ) -> dict[Any, SiteState]:
     """The states of these sites from the rows of `state_querysets`, in its order."""
-    summary_rows, restoration_rows, running_rows, watched_rows, incident_rows = results
+    summary_rows, restoration_rows, running_rows, watched_rows, incident_rows, schedule_rows = (
+        results
+    )
     summaries: dict[Any, dict[str, Any]] = {pk: {} for pk in site_ids}
     for site_id, *values in summary_rows:
         summaries[site_id] = dict(zip(_SUMMARY_FIELDS, values, strict=True))
@@ -166,6 +179,9 @@ def states_from_rows(
     for site_id, wix_id, status, backup_wix_id in restoration_rows:
         add(site_id, f"r.{wix_id}", status)
         restoring_from[site_id].add(backup_wix_id)
+    schedules: dict[Any, list[tuple[Any, ...]]] = {pk: [] for pk in site_ids}
+    for site_id, *values in schedule_rows:
+        schedules[site_id].append(tuple(values))
     return {
         pk: SiteState(
             **summaries[pk],
@@ -173,6 +189,7 @@ def states_from_rows(
             watch=watch[pk],
             restoring_from=tuple(sorted(restoring_from[pk])),
             incidents=tuple(sorted(incidents[pk])),
+            schedules=tuple(schedules[pk]),
         )
         for pk in site_ids
     }

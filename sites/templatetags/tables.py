@@ -48,11 +48,14 @@ def _time_or_dash(value: datetime | None, zone: tzinfo) -> str:
     return time_in(value, zone) if value is not None else NO_TIME
 
 
-@register.simple_tag
-def backup_rows(site: Site, rows: Iterable[Any]) -> SafeString:
+@register.simple_tag(takes_context=True)
+def backup_rows(context: Any, site: Site, rows: Iterable[Any]) -> SafeString:
     restore_url = _url_maker("sites:restore", site)
     delete_url = _url_maker("sites:delete", site)
     download_url = _url_maker("sites:snapshot_download", site)
+    pin_url = _url_maker("sites:backup_pin", site)
+    token = esc(context.get("csrf_token", ""))
+    csrf = f'<input type="hidden" name="csrfmiddlewaretoken" value="{token}">'
     zone = timezone.get_current_timezone()  # once per table, not per date
     out = []
     for row in rows:
@@ -81,6 +84,27 @@ def backup_rows(site: Site, rows: Iterable[Any]) -> SafeString:
                 f'<button type="button" class="secondary" disabled '
                 f'aria-describedby="b-{wid} why-{why}-{wid}">Delete</button>'
             )
+        pin = row.actions.pin_refusal
+        if row.actions.pinned:
+            actions.append(
+                f'<form method="post" action="{pin_url(backup.wix_id)}" class="inline">{csrf}'
+                '<input type="hidden" name="pinned" value="0">'
+                f'<button type="submit" class="secondary" aria-describedby="b-{wid}">Unpin'
+                "</button></form>"
+            )
+        elif pin == "":
+            actions.append(
+                f'<form method="post" action="{pin_url(backup.wix_id)}" class="inline">{csrf}'
+                '<input type="hidden" name="pinned" value="1">'
+                f'<button type="submit" class="secondary" aria-describedby="b-{wid}" '
+                'title="Keep this one: a new backup never makes Wix delete it">Pin</button></form>'
+            )
+        elif pin:
+            actions.append(
+                f'<button type="button" class="secondary" disabled '
+                f'aria-describedby="b-{wid} why-p-{wid}">Pin</button>'
+                f'<div class="muted small" id="why-p-{wid}">{esc(pin)}</div>'
+            )
         if row.same_reason:
             actions.append(
                 f'<div class="muted small" id="why-r-{wid}">{esc(row.same_reason)}</div>'
@@ -94,12 +118,16 @@ def backup_rows(site: Site, rows: Iterable[Any]) -> SafeString:
                 actions.append(
                     f'<div class="muted small" id="why-d-{wid}">{esc(row.delete_blocked)}</div>'
                 )
+        pinned = (
+            ' <span class="badge pinned" data-pinned>pinned</span>' if row.actions.pinned else ""
+        )
         size = (
             esc(_file_size(backup.size_in_bytes)) if backup.size_in_bytes is not None else NO_TIME
         )
         out.append(
             f'<tr data-backup="{wid}" class="status-{esc(status.lower())}">'
-            f'<td id="b-{wid}">{time_in(backup.requested_at, zone, backup=True)}</td>'
+            f'<td id="b-{wid}">{time_in(backup.requested_at, zone, backup=True)}'
+            f"{pinned}</td>"
             f'<td class="nowrap">{esc(backup_type(backup.type))}</td>'
             f"<td data-status>{badge(status)}</td>"
             f"<td>{_time_or_dash(backup.finished_at, zone)}</td>"
@@ -162,7 +190,8 @@ def activity_rows(site: Site, entries: Iterable[Activity]) -> SafeString:
     for entry in entries:
         # `actor_name` is read with the row (pages/site.py), so no user row is loaded per entry.
         name = getattr(entry, "actor_name", None)
-        who = esc(name) if name else '<span class="muted">automatic</span>'
+        via = getattr(entry, "via", "")
+        who = esc(name) if name else f'<span class="muted">{esc(via or "automatic")}</span>'
 
         what = esc(entry.message)
         if entry.backup_at:
@@ -249,6 +278,7 @@ def dashboard_rows(context: Any, rows: Iterable[Any], slots: int) -> SafeString:
             f"<td data-slots>{site.slots_used} of {slots}</td>"
             f"<td>{running}</td>"
             f"<td>{attention}</td>"
+            f"<td data-next-backup>{esc(row.next_backup)}</td>"
             f'<td><form method="post" action="{backup_url(site.pk)}">{csrf}'
             '<button type="submit" class="secondary">Back up now</button></form></td>'
             "</tr>"

@@ -22,8 +22,9 @@ from sites.models import Operation, Site
 # sessions in the database, each count is one more).
 PINNED = {
     "dashboard": 3,
-    # +1: the sites' open incidents ("needs attention"), read with their state once per version.
-    "dashboard, first view after every site changed": 8,
+    # +1: the sites' open incidents ("needs attention"), +1 their schedules, read with their
+    # state once per version.
+    "dashboard, first view after every site changed": 9,
     # The site's state and its tables' rows (its snapshots too) are read once per version of the
     # site and kept (data that does not depend on who looks: pages/state.py, pages/site.py); what
     # each row offers is decided and drawn at every view, since it may differ per person (no
@@ -34,10 +35,11 @@ PINNED = {
     # backups shown (one row for both), the snapshots section's one (pages/snapshots.py: the
     # newest rows with their backup, their verify and the count of the rest), the restores from
     # snapshots' one (pages/restores.py: the newest with their operation, safety snapshot,
-    # source and undo's state) and the site's open incidents (what "needs attention" shows).
+    # source and undo's state), the site's open incidents (what "needs attention" shows) and its
+    # schedules.
     # They are sent together (pages/batch.py: one round trip, and one more for the restores);
     # each is still logged and counted here.
-    "site page, first view after a change": 14,
+    "site page, first view after a change": 15,
     # A poll that finds nothing new: the page's version, and nothing else (bench/live_poll.py).
     "dashboard, live fragment, nothing changed": 2,
     "site page, live fragment, nothing changed": 2,

@@ -24,9 +24,11 @@ from sites.models import (
     Alert,
     AlertChannel,
     Backup,
+    BackupPin,
     Operation,
     Preview,
     PreviewChange,
+    Schedule,
     Site,
     Snapshot,
 )
@@ -125,6 +127,7 @@ VALUES: dict[str, Callable[[Victim], Any]] = {
     "preview_id": lambda v: v.preview.pk,
     "change_id": lambda v: v.change.pk,
     "collection_id": lambda v: "Products",  # a collection of the victim's snapshot
+    "kind": lambda v: "backup",  # the victim's backup schedule
     "object_id": lambda v: v.site.pk,
     "id": lambda v: v.site.owner_id,  # the admin's user password page
     "content_type_id": lambda v: 1,
@@ -209,6 +212,8 @@ def _snapshot(victim: Victim) -> tuple:
         list(AlertChannel.objects.filter(owner=victim.site.owner_id).values()),
         Alert.objects.filter(owner=victim.site.owner_id).count(),
         list(Preview.objects.filter(site=victim.site.pk).values()),
+        list(Schedule.objects.filter(site=victim.site.pk).values()),
+        list(BackupPin.objects.filter(site=victim.site.pk).values()),
         list(EmuBackup.objects.filter(site=victim.emu_site_id).values("pk", "deleted_at")),
         EmuRestoration.objects.filter(site=victim.emu_site_id).count(),
         sorted(
@@ -237,6 +242,9 @@ def _form_data(victim: Victim) -> dict[str, Any]:
         "data": "{}",
         "api_key": "IST.attacker-key",
         "days": "1",
+        "frequency": "daily",
+        "at": "03:00",
+        "weekday": "0",
     }
 
 
@@ -253,6 +261,7 @@ def test_the_generated_list_covers_the_urls_that_name_sites_backups_and_operatio
         "/sites/{site_id}/previews/{preview_id}/items/{change_id}/",
         "/sites/{site_id}/snapshots/{snapshot_id}/restore/",
         "/sites/{site_id}/operations/{operation_id}/undo/",
+        "/sites/{site_id}/schedules/{kind}/",
         "/sandbox/sites/{site_id}/collections/{collection_id}/bulk/",
         "/sandbox/wix-data/v2/backups/{backup_id}",
         "/admin/sites/site/{object_id}/change/",

@@ -34,16 +34,23 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         site = find_site(options["site"])
-        oldest = rules.backup_evicted_next(site)
+        plan = rules.next_backup(site)
+        oldest = plan.goes
         if oldest is not None:
+            how = (
+                "the oldest is pinned, so this first deletes" if plan.rotate else "Wix will delete"
+            )
             self.stderr.write(
-                f"All {rules.slot_count()} on-demand slots are used: Wix will delete the "
+                f"All {rules.slot_count()} on-demand slots are used: {how} the "
                 f"{oldest.type} backup of {oldest.requested_at:%Y-%m-%d %H:%M:%S} UTC "
                 f"({oldest.wix_id})."
             )
-        operation = engine.operation_request(
-            site=site, kind=Operation.Kind.CREATE_BACKUP, user=site.owner
-        )
+        try:
+            operation = engine.operation_request(
+                site=site, kind=Operation.Kind.CREATE_BACKUP, user=site.owner
+            )
+        except engine.OperationRefused as refusal:
+            raise CommandError(f"No backup was asked: {refusal}", returncode=1) from None
         self.stdout.write(f"Backup of {site.name} requested (operation {operation.pk}).")
         if not options["wait"]:
             return

@@ -1,0 +1,161 @@
+"""Pins and the rotation inside Wix's slots.
+
+A pinned backup is never what a new backup makes Wix evict: when the oldest slot holds a pinned
+one, the backup request also records a delete of the oldest unpinned READY backup
+(`rules.next_backup_plan`), and the create waits QUEUED on it (`Operation.after`): submit never
+claims it while that delete runs, the delete's end makes it due at once, and a failed delete
+fails it. The create is sent only once Wix lists the slot free (the delete SUCCEEDED), and the
+rules are asked again just before it is sent.
+"""
+
+from datetime import timedelta
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from .. import rules
+from ..models import Activity, Backup, BackupPin, Operation, Site
+from .dispatch import enqueue_submit
+from .errors import OperationRefused
+from .states import finish, site_touch
+from .words import operation_words
+
+QUEUED = Operation.State.QUEUED
+# As requests.SUBMIT_GRACE: handed to Celery at once, looked at again by the sweeper after this.
+ROTATION_GRACE = timedelta(seconds=10)
+
+
+def backup_pin(
+    *, site: Site, backup_wix_id: str, pinned: bool, user: AbstractBaseUser | None = None
+) -> None:
+    """Pin ("keep this one") or unpin one of the site's backups; refused with the reason."""
+    with transaction.atomic():
+        # Pins of a site take turns, so two clicks cannot both take the last pin.
+        Site.objects.select_for_update().filter(pk=site.pk).first()
+        backup = rules.with_pins(site.backups.filter(wix_id=backup_wix_id)).first()
+        if backup is None:
+            raise OperationRefused("This backup is not (or no longer) listed for the site.")
+        if pinned == backup.pinned:
+            return  # a repeated click: nothing to change
+        if pinned:
+            used = sum(1 for b in rules.slots_with_pins(site) if b.pinned)
+            reason = rules.pin_refusal(backup, used)
+            if reason:
+                raise OperationRefused(reason)
+            BackupPin.objects.create(site=site, backup_wix_id=backup_wix_id, pinned_by=user)
+        else:
+            BackupPin.objects.filter(site=site, backup_wix_id=backup_wix_id).delete()
+        Activity.objects.create(
+            site=site,
+            actor=user,
+            outcome=Activity.INFO,
+            kind=Activity.BACKUP,
+            message="Pinned the backup" if pinned else "Unpinned the backup",
+            backup_at=backup.requested_at,
+        )
+        site_touch(site.pk)
+
+
+def rotation_for_create(
+    *, site: Site, user: AbstractBaseUser | None, via: str, exclude: Operation | None = None
+) -> Operation | None:
+    """What a new backup of the site must wait for, recorded now: a delete already running that
+    frees a slot, or a new delete of the oldest unpinned backup when Wix would otherwise evict a
+    pinned one (None: nothing to wait for). Raises RotationRefused when every other slot is
+    pinned. The caller holds the site's row lock inside a transaction."""
+    if not BackupPin.objects.filter(site=site).exists():
+        return None  # nothing pinned: Wix evicts the oldest, as it always did (one query)
+    work = rules.in_flight(site)
+    if exclude is not None:
+        work = work.without(exclude)
+    plan = rules.next_backup_plan(rules.slots_with_pins(site), work)
+    if plan.refusal:
+        raise RotationRefused(plan.refusal)
+    if plan.waits_for:
+        return next(
+            op
+            for op in work.operations
+            if op.kind == Operation.Kind.DELETE_BACKUP and op.backup_wix_id == plan.waits_for
+        )
+    if not plan.rotate:
+        return None
+    return _record_delete(site=site, backup=plan.goes, user=user, via=via)
+
+
+class RotationRefused(OperationRefused):
+    """No slot can be freed without losing a pinned backup."""
+
+
+def _record_delete(
+    *, site: Site, backup: Backup, user: AbstractBaseUser | None, via: str
+) -> Operation:
+    operation = Operation.objects.create(
+        site=site,
+        kind=Operation.Kind.DELETE_BACKUP,
+        requested_by=user,
+        via=via,
+        backup_wix_id=backup.wix_id,
+        due_at=timezone.now() + ROTATION_GRACE,
+    )
+    # Why, said once (the delete's own entry below gets its outcome written over it).
+    Activity.objects.create(
+        site=site,
+        actor=user,
+        via=via,
+        outcome=Activity.INFO,
+        kind=Activity.DELETE,
+        message="Rotation: the oldest slot holds a pinned backup, so the oldest unpinned one "
+        "is deleted to free a slot for the new backup: the backup",
+        backup_at=backup.requested_at,
+    )
+    Activity.objects.create(
+        site=site,
+        actor=user,
+        via=via,
+        operation=operation,
+        outcome=Activity.REQUESTED,
+        message=operation_words(Operation.Kind.DELETE_BACKUP, [], backup.collections),
+        backup_at=backup.requested_at,
+    )
+    site_touch(site.pk)
+    transaction.on_commit(lambda: enqueue_submit(operation.pk))
+    return operation
+
+
+def rotation_holds(operation: Operation) -> bool:
+    """Just before a claimed create is sent: whether it must not be sent now. Its rotation
+    delete failed (then it fails, saying why), or the slots changed since it was asked (a pin,
+    a backup made in Wix's screens): then the rotation is worked out again and the create waits
+    once more, or fails when no slot can be freed without losing a pinned backup."""
+    after = operation.after
+    if after is not None and after.state == Operation.State.FAILED:
+        error = (
+            "No slot could be freed for the backup: deleting the oldest unpinned backup "
+            f"failed ({after.error or 'Wix refused'}). Nothing was sent to Wix."
+        )
+        finish(operation, state=Operation.State.FAILED, error=error, from_state=QUEUED)
+        return True
+    if after is None and not BackupPin.objects.filter(site_id=operation.site_id).exists():
+        return False  # nothing pinned, nothing to rotate (one query per create)
+    try:
+        with transaction.atomic():
+            site = Site.objects.select_for_update().get(pk=operation.site_id)
+            again = rotation_for_create(
+                site=site, user=operation.requested_by, via=operation.via, exclude=operation
+            )
+            if again is not None:
+                # Wait again, as if never claimed: this was no attempt to send.
+                Operation.objects.filter(pk=operation.pk, state=QUEUED).update(
+                    after=again,
+                    claimed_until=None,
+                    attempts=F("attempts") - 1,
+                    attempt_started_at=None,
+                    due_at=timezone.now() + ROTATION_GRACE,
+                )
+                site_touch(site.pk)
+    except RotationRefused as refused:
+        finish(operation, state=Operation.State.FAILED, error=str(refused), from_state=QUEUED)
+        return True
+    return again is not None
