@@ -10,7 +10,7 @@ from django.db.models import Max, OuterRef, Subquery
 from django.utils import timezone
 
 from .. import rules
-from ..models import Backup, Incident, Site, Snapshot
+from ..models import Backup, Incident, Schedule, Site, Snapshot
 from .incidents import incident_open, incident_resolve
 from .states import site_touch
 
@@ -46,6 +46,12 @@ def incidents_check() -> int:
             return changed
         last_pk = batch[-1].pk
         open_now: dict[object, set[str]] = {site.pk: set() for site in batch}
+        # Each site's schedules (frequency, paused): a schedule sets how old a copy may be.
+        schedules: dict[object, list[tuple[str, bool]]] = {site.pk: [] for site in batch}
+        for site_id, frequency, paused in Schedule.objects.filter(
+            site__in=[s.pk for s in batch]
+        ).values_list("site", "frequency", "paused"):
+            schedules[site_id].append((frequency, paused))
         for site_id, cause in Incident.objects.filter(
             site__in=[s.pk for s in batch],
             cause__in=rules.STATE_CAUSES,
@@ -54,7 +60,7 @@ def incidents_check() -> int:
             open_now[site_id].add(cause)
         for site in batch:
             wanted = rules.site_conditions(
-                site, site.newest_backup_at, site.newest_snapshot_at, now
+                site, site.newest_backup_at, site.newest_snapshot_at, now, schedules[site.pk]
             )
             moved = False
             for cause, text in wanted.items():

@@ -148,3 +148,35 @@ def test_the_expected_age_defaults_to_8_days(owner):
     make_backup(site, type=Backup.AUTO, age=timedelta(days=7, hours=23))
     engine.incidents_check()
     assert not Incident.objects.filter(site=site).exists()
+
+
+def test_a_running_schedule_sets_how_old_a_copy_may_be(site):
+    """Issue 18: twice the schedule's interval, 8 days (the site's setting) without one. A site
+    whose weekly automatic backups alone are 3 days old is fine; the same site with a daily
+    backup schedule expected one within 2 days."""
+    from sites.models import Schedule
+
+    make_backup(site, type=Backup.AUTO, age=timedelta(days=3))
+    assert engine.incidents_check() == 0
+    daily = Schedule.objects.create(
+        site=site, kind=Schedule.Kind.BACKUP, frequency=Schedule.Frequency.DAILY
+    )
+    assert engine.incidents_check() == 1
+    (incident,) = Incident.objects.filter(site=site, cause=Incident.Cause.STALE)
+    assert incident.text == "The newest READY backup is 3 days old."
+    # Paused, the schedule expects nothing: the site's own 8 days again, and it resolves.
+    Schedule.objects.filter(pk=daily.pk).update(paused=True)
+    assert engine.incidents_check() == 1
+    assert Incident.objects.get(pk=incident.pk).resolved_at is not None
+    # Hourly snapshots expect a copy within 2 hours: a fresh backup keeps the site quiet, one of
+    # 3 hours does not (said in hours).
+    Schedule.objects.create(
+        site=site, kind=Schedule.Kind.SNAPSHOT, frequency=Schedule.Frequency.HOURLY
+    )
+    make_backup(site, type=Backup.AUTO, age=timedelta(minutes=30))
+    assert engine.incidents_check() == 0
+    Backup.objects.filter(site=site).update(requested_at=timezone.now() - timedelta(hours=3))
+    assert engine.incidents_check() == 1
+    assert Incident.objects.get(
+        site=site, cause=Incident.Cause.STALE, resolved_at__isnull=True
+    ).text == ("The newest READY backup is 3 hours old.")

@@ -1,0 +1,86 @@
+"""Restores from snapshots and their Undo: what a snapshot restore may do, and when and over what
+an Undo is offered."""
+
+from collections.abc import Iterable
+
+from ..models import (
+    Backup,
+    Operation,
+    RestoreRun,
+    Snapshot,
+)
+from .backups import InFlight, restore_running
+from .snapshots import snapshot_use_refusal
+
+
+def snapshot_restore_refusal(snapshot: Snapshot, mode: str, collections: Iterable[str]) -> str:
+    """Why these collections of this snapshot cannot be restored in this mode ("" when they
+    can): only a complete snapshot holds anything, and a collection it could not read to the end
+    holds only part of its items, so restoring it whole would remove the rest."""
+    usable = snapshot_use_refusal(snapshot)
+    if usable:
+        return usable
+    missing = {c["id"] for c in snapshot.missing_collections}
+    if mode == RestoreRun.Mode.WHOLE:
+        partial = sorted(missing.intersection(collections))
+        if partial:
+            return (
+                f"The snapshot could not read all of {partial[0]}, so it cannot be restored "
+                "whole: restore it in merge mode or choose its items."
+            )
+    return ""
+
+
+def undo_refusal(
+    operation: Operation, run: RestoreRun | None, work: InFlight, undone: str | None
+) -> str:
+    """Why "Undo this restore" is not offered now ("" when it is). `undone`: the state of the
+    newest undo of this restore that is running or succeeded, if any (`undo_of`)."""
+    if not operation.is_finished:
+        return "This restore is still running; it can be undone once it ends."
+    if undone == Operation.State.SUCCEEDED:
+        return "This restore was already undone."
+    if undone is not None:
+        return "This restore is being undone."
+    if run is None or run.safety_id is None:
+        return "This restore has no safety snapshot to go back to."
+    if operation.state == Operation.State.FAILED and not _wrote_anything(operation, run):
+        return "Nothing was restored, so there is nothing to undo."
+    if run.safety.state != Snapshot.State.COMPLETE:
+        return "Its safety snapshot did not complete, so it cannot be undone."
+    if restore_running(work):
+        return "A restore of this site is already running; wait for it to end."
+    return ""
+
+
+def undo_of(operation: Operation) -> Operation | None:
+    """The newest undo of this restore that runs or succeeded (a failed one may be tried again)."""
+    return (
+        Operation.objects.filter(restore_run__undo_of=operation)
+        .exclude(state=Operation.State.FAILED)
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def _wrote_anything(operation: Operation, run: RestoreRun) -> bool:
+    if run.from_snapshot:
+        total = run.changed_total()
+        return bool(total["restored"] or total["reverted"] or total["removed"])
+    return bool(operation.restoration_wix_id)
+
+
+def undo_collections(operation: Operation, run: RestoreRun, backup: Backup | None) -> list[str]:
+    """The collections a restore wrote to, which its Undo restores whole from the safety
+    snapshot (those the safety snapshot holds)."""
+    if run.from_snapshot:
+        touched = set(run.collections)
+    elif operation.kind == Operation.Kind.RESTORE_PARTIAL:
+        touched = {
+            (c.get("restoreDestination") or {}).get("dataCollectionId") or c["dataCollectionId"]
+            for c in operation.collections
+        }
+    else:
+        touched = {c.get("id") for c in (backup.collections if backup else [])}
+    held = {c["id"] for c in (run.safety.collections if run.safety else [])}
+    return sorted(touched & held)
