@@ -9,6 +9,7 @@ asked through this package (`rules.restore_refusal(...)`), so a rule's place ins
 without its callers knowing.
 """
 
+from ..snapshots import RetentionRules  # the retention rules' type, as pages name it
 from .attention import (
     CAUSE_OF_OPERATION,
     STATE_CAUSES,
@@ -76,6 +77,7 @@ __all__ = [
     "InFlight",
     "NextBackup",
     "RetentionPreview",
+    "RetentionRules",
     "SnapshotActions",
     "attention",
     "backup_actions",
