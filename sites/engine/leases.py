@@ -51,3 +51,17 @@ def claim_snapshot_work(operation_id: Any, now: datetime, hold: timedelta) -> da
         free, pk=operation_id, state=Operation.State.QUEUED, kind__in=Operation.SNAPSHOT_KINDS
     ).update(claimed_until=until, due_at=until, updated_at=now, attempts=F("attempts") + 1)
     return until if claimed else None
+
+
+def renew_snapshot_work(operation: Operation, held_until: datetime, now: datetime) -> datetime:
+    """Renew our hold on a QUEUED operation of the snapshot queue after a step went through (a
+    page read, a bulk call, a collection compared); the new lease. The attempt is doing well, so
+    only failures in a row count (a long task with a rare hiccup never runs out of attempts) and
+    its last problem is over. LeaseLost when the hold is no longer ours."""
+    until = now + lease()
+    renewed = Operation.objects.filter(
+        pk=operation.pk, state=Operation.State.QUEUED, claimed_until=held_until
+    ).update(claimed_until=until, due_at=until, updated_at=now, attempts=1, error="")
+    if not renewed:
+        raise LeaseLost(str(operation.pk))
+    return until

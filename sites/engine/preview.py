@@ -23,7 +23,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from .. import rules
@@ -51,6 +51,7 @@ from ..snapshots import (
 )
 from .dispatch import enqueue_snapshot_operation
 from .errors import OperationRefused
+from .leases import LeaseLost, claim_snapshot_work, lease, renew_snapshot_work
 from .snapshot_requests import SNAPSHOT_GRACE, record_snapshot
 from .snapshot_store import site_store
 from .states import backoff, finish, site_touch, version_up
@@ -62,14 +63,6 @@ logger = logging.getLogger(__name__)
 WRITE_BATCH = 1000
 # How soon a preview waiting for its live reading looks again, should no wake-up come.
 WAIT = timedelta(seconds=5)
-
-
-class LeaseLost(Exception):
-    """Our hold on the preview expired and another worker took it: stop, quietly."""
-
-
-def _lease() -> timedelta:
-    return timedelta(seconds=settings.WBM_SNAPSHOT_LEASE_SECONDS)
 
 
 # --- Asking ------------------------------------------------------------------------------------
@@ -157,28 +150,12 @@ def wake_previews(snapshot: Snapshot) -> None:
 # --- Computing ---------------------------------------------------------------------------------
 
 
-def _claim(operation_id: Any, now: datetime) -> datetime | None:
-    until = now + _lease()
-    free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
-    claimed = Operation.objects.filter(
-        free, pk=operation_id, state=Operation.State.QUEUED, kind=Operation.Kind.PREVIEW_RESTORE
-    ).update(claimed_until=until, due_at=until, updated_at=now, attempts=F("attempts") + 1)
-    return until if claimed else None
-
-
 class _Hold:
     def __init__(self, operation: Operation, until: datetime) -> None:
         self.operation, self.until = operation, until
 
     def renew(self) -> None:
-        now = timezone.now()
-        until = now + _lease()
-        renewed = Operation.objects.filter(
-            pk=self.operation.pk, state=Operation.State.QUEUED, claimed_until=self.until
-        ).update(claimed_until=until, due_at=until, updated_at=now, attempts=1, error="")
-        if not renewed:
-            raise LeaseLost(str(self.operation.pk))
-        self.until = until
+        self.until = renew_snapshot_work(self.operation, self.until, timezone.now())
 
     def release(self, **fields: Any) -> bool:
         return bool(
@@ -191,7 +168,7 @@ class _Hold:
 def preview_run(*, operation_id: Any) -> None:
     """Compute a preview once its live reading is complete; safe to run twice or after a crash."""
     now = timezone.now()
-    until = _claim(operation_id, now)
+    until = claim_snapshot_work(operation_id, now, lease())
     if until is None:
         return
     operation = Operation.objects.select_related("site").get(pk=operation_id)

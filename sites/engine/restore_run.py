@@ -39,7 +39,14 @@ from ..snapshots import Manifest, PackReader, StorageError, read_manifest
 from ..snapshots.compare import REMOVE, RESTORE, REVERT, Change
 from ..snapshots.objects import ObjectStore
 from ..wix_clients import BaseUrlNotAllowed, data_client_for
-from .leases import LeaseLost, claim_site_store, claim_snapshot_work, lease, release_site_store
+from .leases import (
+    LeaseLost,
+    claim_site_store,
+    claim_snapshot_work,
+    lease,
+    release_site_store,
+    renew_snapshot_work,
+)
 from .restore_changes import PHASES, REMOVE_PHASE, SAVE, changes, left_words, remaining
 from .restore_safety import SAFETY_WAIT, WAITING, safety_of
 from .snapshot_store import site_store
@@ -110,15 +117,8 @@ class _Hold:
         self.operation, self.until, self.site_until = operation, until, site_until
 
     def renew(self) -> None:
-        now = timezone.now()
-        until = now + lease()
-        # A call went through: only failures in a row count, and the last problem is over.
-        renewed = Operation.objects.filter(
-            pk=self.operation.pk, state=Operation.State.QUEUED, claimed_until=self.until
-        ).update(claimed_until=until, due_at=until, updated_at=now, attempts=1, error="")
-        if not renewed:
-            raise LeaseLost(str(self.operation.pk))
-        self.until = until
+        # A call went through (leases.renew_snapshot_work: only failures in a row count).
+        until = self.until = renew_snapshot_work(self.operation, self.until, timezone.now())
         # The open pages show the counts: one write renews the storage's hold and the version.
         Site.objects.filter(pk=self.operation.site_id).update(
             snapshot_claimed_until=until, **version_up()

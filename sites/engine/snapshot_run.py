@@ -40,6 +40,7 @@ from .leases import (
     claim_site_store,
     lease,
     release_site_store,
+    renew_snapshot_work,
     verify_lease,
 )
 from .leases import claim_snapshot_work as _claim
@@ -82,15 +83,8 @@ class _Hold:
 
     def renew(self, progress: Progress) -> None:
         now = timezone.now()
-        until = now + lease()
-        # A page was read: the attempt is doing well, so only failures in a row count (a long
-        # snapshot with a rare hiccup never runs out of attempts). Its last problem is over.
-        renewed = Operation.objects.filter(
-            pk=self.operation.pk, state=Operation.State.QUEUED, claimed_until=self.until
-        ).update(claimed_until=until, due_at=until, updated_at=now, attempts=1, error="")
-        if not renewed:
-            raise LeaseLost(str(self.operation.pk))
-        self.until = until
+        # A page was read (leases.renew_snapshot_work: only failures in a row count).
+        until = self.until = renew_snapshot_work(self.operation, self.until, now)
         Snapshot.objects.filter(pk=self.snapshot.pk).update(
             progress_collection=progress.collection_id,
             progress_items=progress.items_done,
