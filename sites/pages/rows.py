@@ -162,11 +162,7 @@ def rows_querysets(site: Site) -> list[QuerySet]:
     )[:ACTIVITY_SHOWN]
     # The backups holding a slot, oldest first, with their pins: what one more backup makes go
     # (rules.next_backup_plan: Wix's eviction, or the rotation's delete of an unpinned one).
-    holding = (
-        rules.with_pins(site.backups.holding_slot())
-        .order_by("requested_at", "wix_id")
-        .values_list(*_BACKUP_FIELDS)
-    )
+    holding = rules.holding_slots(site).values_list(*_BACKUP_FIELDS)
     # The snapshots taken with the backups shown, so each shows as one row with its backup: by
     # the backup once linked (engine/states.py), by the Back up now that made it before.
     shown = site.backups.all()  # in the table's order

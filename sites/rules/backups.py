@@ -272,9 +272,22 @@ def with_pins(backups: "models.QuerySet[Backup]") -> "models.QuerySet[Backup]":
     return backups.annotate(pinned=Exists(pins))
 
 
+def slots_read() -> int:
+    """How many of a site's slot-holding backups, oldest first, `next_backup_plan` is given.
+    Wix keeps `slot_count()` (a PENDING one may be on its way): twice that is all of them on a
+    real site, and a bound on what a page reads and keeps whatever the mirror holds."""
+    return 2 * slot_count()
+
+
+def holding_slots(site: Site) -> "models.QuerySet[Backup]":
+    """The site's backups that hold a slot, oldest first, each with `pinned`: what
+    `next_backup_plan` decides from (the engine and the pages read the same)."""
+    return with_pins(site.backups.holding_slot()).order_by("requested_at", "wix_id")[: slots_read()]
+
+
 def slots_with_pins(site: Site) -> list[Backup]:
-    """The site's backups that hold a slot, oldest first, each with `pinned` (one query)."""
-    return list(with_pins(site.backups.holding_slot()).order_by("requested_at", "wix_id"))
+    """`holding_slots` read (one query)."""
+    return list(holding_slots(site))
 
 
 def next_backup(site: Site, work: InFlight | None = None) -> NextBackup:
