@@ -10,10 +10,13 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from . import access, engine, pages, rules
+from .models import RestoreRun
 from .pages.preview import KIND_WORDS
+from .restore_forms import SnapshotRestoreForm
 from .snapshots import StorageError
 from .views import _live, _render, _site_for, _unchanged, live_login_required
 
@@ -136,3 +139,37 @@ def preview_item(
         "words": KIND_WORDS[change.kind],
     }
     return _render(request, "sites/preview_item.html", context, status=503 if problem else 200)
+
+
+@login_required
+@require_GET
+def preview_restore(request: HttpRequest, site_id: Any, preview_id: Any) -> HttpResponse:
+    """The items ticked on a list page, on the snapshot's restore form in the chosen-items mode
+    (still to be confirmed by typing the site's name); the form posts to the snapshot's restore
+    page, which decides. Every ticked id must be an item of this preview's lists (404 if not).
+    """
+    site = _site_for(request, site_id, change=True)
+    preview = access.preview_of(site, preview_id)
+    ticked = request.GET.getlist("change")[: rules.PREVIEW_PAGE_SIZE]
+    if not ticked:
+        return redirect("sites:preview", site_id=site.pk, preview_id=preview.pk)
+    changes = access.preview_changes_of(preview, ticked)
+    snapshot = access.snapshot_of(site, preview.source_id)
+    items = "\n".join(f"{c.collection_id} {c.item_id}" for c in changes)
+    form = SnapshotRestoreForm(
+        initial={"mode": RestoreRun.Mode.ITEMS, "items": items}, site=site, snapshot=snapshot
+    )
+    blocked = rules.snapshot_use_refusal(snapshot) or (
+        "A restore of this site is already running; wait for it to end."
+        if rules.restore_running(rules.in_flight(site))
+        else ""
+    )
+    context = {
+        "site": site,
+        "snapshot": snapshot,
+        "form": form,
+        "blocked": blocked,
+        "action": reverse("sites:snapshot_restore", args=[site.pk, snapshot.pk]),
+        "ticked": len(changes),
+    }
+    return _render(request, "sites/snapshot_restore.html", context)

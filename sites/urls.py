@@ -143,4 +143,9 @@ urlpatterns = [
         preview_views.preview_item,
         name="preview_item",
     ),
+    path(
+        "sites/<uuid:site_id>/previews/<uuid:preview_id>/restore/",
+        preview_views.preview_restore,
+        name="preview_restore",
+    ),
 ]

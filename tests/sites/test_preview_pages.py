@@ -17,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from sites import engine
-from sites.models import Operation, Preview, PreviewChange, Snapshot
+from sites.models import Operation, Preview, PreviewChange, RestoreRun, Snapshot
 from tests.factories import connect_emulated_store, make_backup
 from wixemulator.models import EmuCollection, EmuItem
 
@@ -156,6 +156,46 @@ def test_the_restore_page_of_a_backup_offers_a_preview_only_with_its_snapshot(
     assert answer.status_code == 302 and preview.backup == with_snapshot
     shown = owner_client.get(answer["Location"]).text
     assert url("restore", shop.pk, with_snapshot.wix_id) in shown
+
+
+def test_ticked_items_open_the_restore_form_with_exactly_those_items(owner_client, shop, owner):
+    source = taken(shop, owner)
+    edit(shop)
+    preview = engine.preview_request(site=shop, source=source, collections=["Products"])
+    run(preview)
+    listed = owner_client.get(
+        url("preview_items", shop.pk, preview.pk), {"collection": "Products", "kind": "revert"}
+    ).text
+    first, second = preview.changes.filter(kind="revert").order_by("position")
+    assert f'name="change" value="{first.pk}"' in listed and "Restore the ticked items" in listed
+    assert url("preview_restore", shop.pk, preview.pk) in listed
+
+    chosen = owner_client.get(url("preview_restore", shop.pk, preview.pk), {"change": [second.pk]})
+    assert chosen.status_code == 200
+    text = html.unescape(chosen.text)
+    assert f"Products {second.item_id}</textarea>" in text and first.item_id not in text
+    assert "checked" in text.split('value="items"')[1][:60]  # the chosen-items mode
+    assert 'name="confirm_name"' in text  # still confirmed by typing the site's name
+    assert f'action="{url("snapshot_restore", shop.pk, source.pk)}"' in text
+
+    # An id of another preview (same owner), or not an id at all: not found, nothing requested.
+    other = Preview.objects.create(site=shop, source=source, collections=["Products"])
+    stray = PreviewChange.objects.create(
+        preview=other, collection_id="Products", item_id="x", kind="revert"
+    )
+    restore = url("preview_restore", shop.pk, preview.pk)
+    assert owner_client.get(restore, {"change": [first.pk, stray.pk]}).status_code == 404
+    assert owner_client.get(restore, {"change": ["nope"]}).status_code == 404
+    assert not Operation.objects.filter(kind=Operation.Kind.RESTORE_SNAPSHOT).exists()
+
+    # The form posts to the snapshot's restore: the ticked item alone, in chosen-items mode.
+    answer = owner_client.post(
+        url("snapshot_restore", shop.pk, source.pk),
+        {"mode": "items", "items": f"Products {second.item_id}", "confirm_name": "Shop"},
+    )
+    assert answer.status_code == 302
+    run_row = RestoreRun.objects.get(operation__site=shop)
+    assert run_row.mode == RestoreRun.Mode.ITEMS and run_row.items == {"Products": [second.item_id]}
 
 
 def test_bad_requests_are_refused_and_change_nothing(owner_client, shop, owner):
