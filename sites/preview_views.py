@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
@@ -173,3 +173,51 @@ def preview_restore(request: HttpRequest, site_id: Any, preview_id: Any) -> Http
         "ticked": len(changes),
     }
     return _render(request, "sites/snapshot_restore.html", context)
+
+
+@login_required
+@require_GET
+def item_history(request: HttpRequest, site_id: Any) -> HttpResponse:
+    """One item's versions in the site's snapshots (`?collection=…&item=…`), each with its
+    difference from the live item and a "Restore this version" form posting a chosen-items
+    restore of that one item to the snapshot's restore page (which confirms and decides)."""
+    site = _site_for(request, site_id)
+    collection_id = request.GET.get("collection", "").strip()
+    item_id = request.GET.get("item", "").strip()
+    if not collection_id or not item_id or len(collection_id) > 255 or len(item_id) > 1000:
+        raise Http404
+    if any(c.isspace() for c in collection_id):
+        raise Http404  # no collection id holds a space (a chosen-items line could not name it)
+    try:
+        number = max(int(request.GET.get("page", "1")), 1)
+    except ValueError:
+        number = 1
+    history = engine.item_history(site, collection_id, item_id, number)
+    versions = [
+        {
+            "snapshot": v.snapshot,
+            "held": v.data is not None,
+            "rows": [
+                {
+                    "field": d.field,
+                    "system": d.field.startswith("_"),
+                    "old": _shown(d.old, d.old_present),
+                    "current": _shown(d.current, d.current_present),
+                    "old_present": d.old_present,
+                    "current_present": d.current_present,
+                }
+                for d in v.fields
+            ],
+        }
+        for v in history.versions
+    ]
+    context = {
+        "site": site,
+        "collection_id": collection_id,
+        "item_id": item_id,
+        "history": history,
+        "versions": versions,
+        "line": f"{collection_id} {item_id}",
+    }
+    status = 503 if history.problem else 200
+    return _render(request, "sites/item_history.html", context, status=status)

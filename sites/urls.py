@@ -148,4 +148,9 @@ urlpatterns = [
         preview_views.preview_restore,
         name="preview_restore",
     ),
+    path(
+        "sites/<uuid:site_id>/items/history/",
+        preview_views.item_history,
+        name="item_history",
+    ),
 ]

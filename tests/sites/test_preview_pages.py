@@ -198,6 +198,48 @@ def test_ticked_items_open_the_restore_form_with_exactly_those_items(owner_clien
     assert run_row.mode == RestoreRun.Mode.ITEMS and run_row.items == {"Products": [second.item_id]}
 
 
+def test_an_items_history_lists_the_snapshots_holding_other_versions(owner_client, shop, owner):
+    items = EmuItem.objects.filter(
+        collection__site__site_id=shop.emu_site_id, collection__collection_id="Products"
+    )
+
+    def rename(name: str) -> None:
+        item = items.get(item_id="product-0001")
+        item.data = {**item.data, "name": name}
+        item.save()
+
+    older = taken(shop, owner)
+    rename("Second")
+    newer = taken(shop, owner)
+    rename("Third")
+    # Linked from the item's page of a preview.
+    preview = engine.preview_request(site=shop, source=older, collections=["Products"])
+    run(preview)
+    change = preview.changes.get(item_id="product-0001")
+    history = url("item_history", shop.pk)
+    item_page = owner_client.get(url("preview_item", shop.pk, preview.pk, change.pk)).text
+    assert f"{history}?collection=Products&amp;item=product-0001" in item_page
+
+    page = owner_client.get(history, {"collection": "Products", "item": "product-0001"})
+    assert page.status_code == 200
+    text = html.unescape(page.text)
+    # The live reading of the preview holds the live version: not listed; newest first.
+    assert text.count("data-version=") == 2
+    assert text.index(f'data-version="{newer.pk}"') < text.index(f'data-version="{older.pk}"')
+    newer_part = text[
+        text.index(f'data-version="{newer.pk}"') : text.index(f'data-version="{older.pk}"')
+    ]
+    assert '<pre>"Second"</pre>' in newer_part and '<pre>"Third"</pre>' in newer_part
+    assert text.count("Restore this version") == 2 and 'name="confirm_name"' in text
+
+    # Bad input: not found, nothing read or requested.
+    assert owner_client.get(history, {"collection": "Products"}).status_code == 404
+    assert owner_client.get(history, {"collection": "Pro ducts", "item": "x"}).status_code == 404
+    unknown = owner_client.get(history, {"collection": "Products", "item": "no-such-item"})
+    assert unknown.status_code == 200 and "data-no-versions" in unknown.text
+    assert "The site holds no such item now." in unknown.text
+
+
 def test_bad_requests_are_refused_and_change_nothing(owner_client, shop, owner):
     source = taken(shop, owner)
     start = url("preview_new", shop.pk, source.pk)
