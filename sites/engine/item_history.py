@@ -71,7 +71,7 @@ def item_history(site: Site, collection_id: str, item_id: str, number: int = 1) 
     try:
         entries = [_entry(store, s, collection_id, item_id, looked_up) for s in window]
         reference: str | bool | None = digest_of(canonical_json(live)) if live is not None else None
-        if start > 0:
+        if start > 0 and window:
             reference = _digest(entries.pop(0))
             window.pop(0)
         more = len(window) > size

@@ -16,7 +16,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from sites import engine
+from sites import engine, rules
 from sites.models import Operation, Preview, PreviewChange, RestoreRun, Snapshot
 from tests.factories import connect_emulated_store, make_backup
 from wixemulator.models import EmuCollection, EmuItem
@@ -198,7 +198,9 @@ def test_ticked_items_open_the_restore_form_with_exactly_those_items(owner_clien
     assert run_row.mode == RestoreRun.Mode.ITEMS and run_row.items == {"Products": [second.item_id]}
 
 
-def test_an_items_history_lists_the_snapshots_holding_other_versions(owner_client, shop, owner):
+def test_an_items_history_lists_the_snapshots_holding_other_versions(
+    owner_client, shop, owner, monkeypatch
+):
     items = EmuItem.objects.filter(
         collection__site__site_id=shop.emu_site_id, collection__collection_id="Products"
     )
@@ -231,6 +233,22 @@ def test_an_items_history_lists_the_snapshots_holding_other_versions(owner_clien
     ]
     assert '<pre>"Second"</pre>' in newer_part and '<pre>"Third"</pre>' in newer_part
     assert text.count("Restore this version") == 2 and 'name="confirm_name"' in text
+
+    # A page at a time (one snapshot a page here), older ones on the next; past the end: none.
+    monkeypatch.setattr(rules, "HISTORY_PAGE_SIZE", 1)
+    ask = {"collection": "Products", "item": "product-0001"}
+    # Page 1: the preview's live reading, which holds the live version (not listed).
+    first = html.unescape(owner_client.get(history, ask).text)
+    assert "data-version=" not in first and "data-no-versions" in first
+    assert "Older →" in first and "← Newer" not in first
+    second = html.unescape(owner_client.get(history, {**ask, "page": 2}).text)
+    assert f'data-version="{newer.pk}"' in second and f'data-version="{older.pk}"' not in second
+    assert "Older →" in second and "← Newer" in second
+    third = html.unescape(owner_client.get(history, {**ask, "page": 3}).text)
+    assert f'data-version="{older.pk}"' in third and "Older →" not in third
+    beyond = owner_client.get(history, {**ask, "page": 99})
+    assert beyond.status_code == 200 and "data-no-versions" in beyond.text
+    monkeypatch.undo()
 
     # Bad input: not found, nothing read or requested.
     assert owner_client.get(history, {"collection": "Products"}).status_code == 404
