@@ -250,6 +250,24 @@ def test_an_items_history_lists_the_snapshots_holding_other_versions(
     assert beyond.status_code == 200 and "data-no-versions" in beyond.text
     monkeypatch.undo()
 
+    # An item deleted (a removal in the next snapshot's deltas), then made again with new data:
+    # the snapshot without it is a version ("restoring it removes it"), and the one before.
+    product = items.get(item_id="product-0002")
+    kept = product.data
+    product.delete()
+    gone = taken(shop, owner)
+    EmuItem.objects.create(
+        collection=product.collection, item_id="product-0002", data={**kept, "name": "Remade"}
+    )
+    again = html.unescape(
+        owner_client.get(history, {"collection": "Products", "item": "product-0002"}).text
+    )
+    assert again.count("data-version=") == 2 and again.count("data-not-held") == 1
+    assert f'data-version="{gone.pk}"' in again
+    # Newest first: the snapshot without the item leads.
+    assert again.index("data-version=") == again.index(f'data-version="{gone.pk}"')
+    assert f'<pre>"{kept["name"]}"</pre>' in again and '<pre>"Remade"</pre>' in again
+
     # Bad input: not found, nothing read or requested.
     assert owner_client.get(history, {"collection": "Products"}).status_code == 404
     assert owner_client.get(history, {"collection": "Pro ducts", "item": "x"}).status_code == 404
