@@ -199,7 +199,7 @@ def test_ticked_items_open_the_restore_form_with_exactly_those_items(owner_clien
 
 
 def test_an_items_history_lists_the_snapshots_holding_other_versions(
-    owner_client, shop, owner, monkeypatch
+    owner_client, shop, owner, monkeypatch, settings
 ):
     items = EmuItem.objects.filter(
         collection__site__site_id=shop.emu_site_id, collection__collection_id="Products"
@@ -274,6 +274,14 @@ def test_an_items_history_lists_the_snapshots_holding_other_versions(
     unknown = owner_client.get(history, {"collection": "Products", "item": "no-such-item"})
     assert unknown.status_code == 200 and "data-no-versions" in unknown.text
     assert "The site holds no such item now." in unknown.text
+
+    # The stored copies no longer read: said on the page (503), no version shown.
+    for stored in Path(settings.WBM_SNAPSHOT_STORAGE).rglob("*"):
+        if stored.is_file() and "objects" in stored.parts:
+            stored.unlink()
+    broken = owner_client.get(history, {"collection": "Products", "item": "product-0001"})
+    assert broken.status_code == 503 and "A snapshot cannot be read" in broken.text
+    assert "data-version=" not in broken.text
 
 
 def test_bad_requests_are_refused_and_change_nothing(owner_client, shop, owner):
