@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
@@ -150,7 +150,12 @@ def preview_restore(request: HttpRequest, site_id: Any, preview_id: Any) -> Http
     """
     site = _site_for(request, site_id, change=True)
     preview = access.preview_of(site, preview_id)
-    ticked = request.GET.getlist("change")[: rules.PREVIEW_PAGE_SIZE]
+    ticked = request.GET.getlist("change")
+    if len(ticked) > rules.PREVIEW_PAGE_SIZE:
+        # More than one list page holds: not ticked on a page of ours; said, nothing asked.
+        return HttpResponseBadRequest(
+            f"Tick at most {rules.PREVIEW_PAGE_SIZE} items at a time.", content_type="text/plain"
+        )
     if not ticked:
         return redirect("sites:preview", site_id=site.pk, preview_id=preview.pk)
     changes = access.preview_changes_of(preview, ticked)

@@ -186,6 +186,8 @@ def test_ticked_items_open_the_restore_form_with_exactly_those_items(owner_clien
     restore = url("preview_restore", shop.pk, preview.pk)
     assert owner_client.get(restore, {"change": [first.pk, stray.pk]}).status_code == 404
     assert owner_client.get(restore, {"change": ["nope"]}).status_code == 404
+    many = owner_client.get(restore, {"change": [first.pk] * 51})
+    assert many.status_code == 400 and "Tick at most 50 items" in many.text
     assert not Operation.objects.filter(kind=Operation.Kind.RESTORE_SNAPSHOT).exists()
 
     # The form posts to the snapshot's restore: the ticked item alone, in chosen-items mode.
