@@ -107,3 +107,22 @@ def preview_change_of(preview: Preview, change_id: Any) -> PreviewChange:
         raise Http404
     change.preview = preview
     return change
+
+
+def preview_changes_of(preview: Preview, change_ids: list[Any]) -> list[PreviewChange]:
+    """These items of this preview's lists, in the order given, or 404 if any one is not (an id
+    of another preview, site or owner, or not a number): a form naming a stray id changes
+    nothing."""
+    try:
+        wanted = [int(i) for i in change_ids]
+    except (TypeError, ValueError):
+        raise Http404 from None
+    found = {
+        c.pk: c
+        for c in PreviewChange.objects.filter(preview=preview, pk__in=wanted).only(
+            "id", "preview_id", "collection_id", "item_id", "kind"
+        )
+    }
+    if not wanted or any(i not in found for i in wanted):
+        raise Http404
+    return [found[i] for i in dict.fromkeys(wanted)]

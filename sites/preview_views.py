@@ -8,12 +8,15 @@ import json
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from . import access, engine, pages, rules
+from .models import RestoreRun
 from .pages.preview import KIND_WORDS
+from .restore_forms import SnapshotRestoreForm
 from .snapshots import StorageError
 from .views import _live, _render, _site_for, _unchanged, live_login_required
 
@@ -136,3 +139,90 @@ def preview_item(
         "words": KIND_WORDS[change.kind],
     }
     return _render(request, "sites/preview_item.html", context, status=503 if problem else 200)
+
+
+@login_required
+@require_GET
+def preview_restore(request: HttpRequest, site_id: Any, preview_id: Any) -> HttpResponse:
+    """The items ticked on a list page, on the snapshot's restore form in the chosen-items mode
+    (still to be confirmed by typing the site's name); the form posts to the snapshot's restore
+    page, which decides. Every ticked id must be an item of this preview's lists (404 if not).
+    """
+    site = _site_for(request, site_id, change=True)
+    preview = access.preview_of(site, preview_id)
+    ticked = request.GET.getlist("change")
+    if len(ticked) > rules.PREVIEW_PAGE_SIZE:
+        # More than one list page holds: not ticked on a page of ours; said, nothing asked.
+        return HttpResponseBadRequest(
+            f"Tick at most {rules.PREVIEW_PAGE_SIZE} items at a time.", content_type="text/plain"
+        )
+    if not ticked:
+        return redirect("sites:preview", site_id=site.pk, preview_id=preview.pk)
+    changes = access.preview_changes_of(preview, ticked)
+    snapshot = access.snapshot_of(site, preview.source_id)
+    items = "\n".join(f"{c.collection_id} {c.item_id}" for c in changes)
+    form = SnapshotRestoreForm(
+        initial={"mode": RestoreRun.Mode.ITEMS, "items": items}, site=site, snapshot=snapshot
+    )
+    blocked = rules.snapshot_use_refusal(snapshot) or (
+        "A restore of this site is already running; wait for it to end."
+        if rules.restore_running(rules.in_flight(site))
+        else ""
+    )
+    context = {
+        "site": site,
+        "snapshot": snapshot,
+        "form": form,
+        "blocked": blocked,
+        "action": reverse("sites:snapshot_restore", args=[site.pk, snapshot.pk]),
+        "ticked": len(changes),
+    }
+    return _render(request, "sites/snapshot_restore.html", context)
+
+
+@login_required
+@require_GET
+def item_history(request: HttpRequest, site_id: Any) -> HttpResponse:
+    """One item's versions in the site's snapshots (`?collection=…&item=…`), each with its
+    difference from the live item and a "Restore this version" form posting a chosen-items
+    restore of that one item to the snapshot's restore page (which confirms and decides)."""
+    site = _site_for(request, site_id)
+    collection_id = request.GET.get("collection", "").strip()
+    item_id = request.GET.get("item", "").strip()
+    if not collection_id or not item_id or len(collection_id) > 255 or len(item_id) > 1000:
+        raise Http404
+    if any(c.isspace() for c in collection_id):
+        raise Http404  # no collection id holds a space (a chosen-items line could not name it)
+    try:
+        number = max(int(request.GET.get("page", "1")), 1)
+    except ValueError:
+        number = 1
+    history = engine.item_history(site, collection_id, item_id, number)
+    versions = [
+        {
+            "snapshot": v.snapshot,
+            "held": v.data is not None,
+            "rows": [
+                {
+                    "field": d.field,
+                    "system": d.field.startswith("_"),
+                    "old": _shown(d.old, d.old_present),
+                    "current": _shown(d.current, d.current_present),
+                    "old_present": d.old_present,
+                    "current_present": d.current_present,
+                }
+                for d in v.fields
+            ],
+        }
+        for v in history.versions
+    ]
+    context = {
+        "site": site,
+        "collection_id": collection_id,
+        "item_id": item_id,
+        "history": history,
+        "versions": versions,
+        "line": f"{collection_id} {item_id}",
+    }
+    status = 503 if history.problem else 200
+    return _render(request, "sites/item_history.html", context, status=status)

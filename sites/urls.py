@@ -143,4 +143,14 @@ urlpatterns = [
         preview_views.preview_item,
         name="preview_item",
     ),
+    path(
+        "sites/<uuid:site_id>/previews/<uuid:preview_id>/restore/",
+        preview_views.preview_restore,
+        name="preview_restore",
+    ),
+    path(
+        "sites/<uuid:site_id>/items/history/",
+        preview_views.item_history,
+        name="item_history",
+    ),
 ]

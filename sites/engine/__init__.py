@@ -26,6 +26,7 @@ from .channels import (
 )
 from .errors import OperationRefused
 from .incidents import incident_open, incident_resolve
+from .item_history import ItemHistory, ItemVersion, item_history
 from .mirror import mirror_backups, mirror_restorations
 from .outbox import alert_test, deliveries_due, delivery_run
 from .preview import ItemDifference, preview_item_difference, preview_request
@@ -52,6 +53,8 @@ from .words import owner_message
 __all__ = [
     "ChannelRefused",
     "ItemDifference",
+    "ItemHistory",
+    "ItemVersion",
     "OperationRefused",
     "PruneResult",
     "SweepResult",
@@ -66,6 +69,7 @@ __all__ = [
     "incident_open",
     "incident_resolve",
     "incidents_check",
+    "item_history",
     "mirror_backups",
     "mirror_restorations",
     "operation_request",

@@ -52,6 +52,7 @@ from .restores import (
     undo_refusal,
 )
 from .snapshots import (
+    HISTORY_PAGE_SIZE,
     PREVIEW_PAGE_SIZE,
     PREVIEWS_KEPT,
     RetentionPreview,
@@ -70,6 +71,7 @@ from .snapshots import (
 
 __all__ = [
     "CAUSE_OF_OPERATION",
+    "HISTORY_PAGE_SIZE",
     "PREVIEWS_KEPT",
     "PREVIEW_PAGE_SIZE",
     "STATE_CAUSES",

@@ -127,6 +127,9 @@ def retention_preview(site: Site, rules: RetentionRules | None = None) -> Retent
 
 # Items per page of a preview's list (the page costs the same queries whatever the count).
 PREVIEW_PAGE_SIZE = 50
+# An item's history looks at the site's newest complete snapshots, this many a page (each one's
+# segments of the item's collection are read).
+HISTORY_PAGE_SIZE = 10
 # The previews of a site kept (the newest; older ones and their item lists are dropped).
 PREVIEWS_KEPT = 5
 

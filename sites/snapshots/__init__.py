@@ -33,6 +33,7 @@ from .config import backend_for, store_from_settings
 from .errors import CorruptObject, ManifestError, ObjectNotFound, StorageError
 from .export import export_csv, export_zip
 from .garbage import GarbageReport, collect_garbage
+from .item_lookup import item_entry
 from .manifest import (
     COMPLETE,
     MISSING,
@@ -92,6 +93,7 @@ __all__ = [
     "export_csv",
     "export_zip",
     "field_differences",
+    "item_entry",
     "list_pending",
     "list_snapshots",
     "manifest_entries",

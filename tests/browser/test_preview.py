@@ -25,6 +25,7 @@ def test_owner_previews_a_restore_counts_list_and_item_difference(connect, owner
         collection__site__site_id=creds.site_id, collection__collection_id="Products"
     )
     before = products.get(item_id="product-0001").data
+    second_before = products.get(item_id="product-0002").data
     for item in products.filter(item_id__in=["product-0001", "product-0002"]):
         item.data = {**item.data, "name": "Renamed in the shop"}
         item.save()
@@ -67,3 +68,19 @@ def test_owner_previews_a_restore_counts_list_and_item_difference(connect, owner
     preview = Preview.objects.get(site=site)
     page.goto(f"/sites/{site.pk}/")
     expect(snapshot_row(page, preview.live).locator("[data-for-preview]")).to_be_visible()
+
+    # Tick one of the two changed products: the restore puts back that one alone.
+    changed = products.get(item_id="product-0001").data
+    page.goto(f"/sites/{site.pk}/previews/{preview.pk}/")
+    page.locator('tr[data-collection="Products"]').get_by_role("link", name="2 changed").click()
+    page.get_by_label("Tick product-0002").check()
+    page.get_by_role("button", name="Restore the ticked items").click()
+    expect(page.get_by_label("Chosen items", exact=True)).to_be_checked()
+    expect(page.get_by_label("Items to restore")).to_have_value("Products product-0002")
+    page.get_by_label("Type the site's name").fill("Candle Shop")
+    page.get_by_role("button", name="Restore").click()
+    expect(page.get_by_text("Restore requested. Follow it here.")).to_be_visible()
+    expect(page.locator("[data-operation-state]")).to_contain_text("Succeeded", timeout=60_000)
+    assert products.get(item_id="product-0002").data == second_before
+    assert products.get(item_id="product-0001").data == changed  # not ticked: left as it is
+    assert not products.filter(item_id="product-0003").exists()  # not ticked either

@@ -84,3 +84,39 @@ def test_owner_merges_a_snapshot_back_and_undoes_it(connect, owner, page: Page):
     page.goto(f"/sites/{site.pk}/activity/?kind=restore")
     expect(page.get_by_text("Merge: BlogPosts: nothing to change")).to_be_visible()
     expect(page.get_by_text("Undo a restore: restore")).to_be_visible()
+
+
+def test_owner_restores_an_older_version_from_an_items_history(connect, owner, page: Page):
+    site, creds = connect("Candle Shop")
+    sign_in(page)
+    page.goto(f"/sites/{site.pk}/")
+    first = take_one(page, site)
+    original = products(creds)
+    item = EmuItem.objects.get(
+        collection__site__site_id=creds.site_id,
+        collection__collection_id="Products",
+        item_id="product-0001",
+    )
+    item.data = {**item.data, "name": "Second name"}
+    item.save(update_fields=["data"])
+    page.goto(f"/sites/{site.pk}/")
+    second = take_one(page, site)
+    item.data = {**item.data, "name": "Third name"}
+    item.save(update_fields=["data"])
+    before = products(creds)
+
+    page.goto(f"/sites/{site.pk}/items/history/?collection=Products&item=product-0001")
+    expect(page.get_by_role("heading", level=1)).to_have_text("History of Products / product-0001")
+    expect(page.locator("[data-version]")).to_have_count(2)
+    newer = page.locator(f'[data-version="{second.pk}"]')
+    expect(newer.locator('tr[data-field="name"] [data-old]')).to_have_text('"Second name"')
+    older = page.locator(f'[data-version="{first.pk}"]')
+    expect(older.locator('tr[data-field="name"] [data-current]')).to_have_text('"Third name"')
+
+    older.get_by_label("Type the site's name").fill("Candle Shop")
+    older.get_by_role("button", name="Restore this version").click()
+    expect(page.get_by_text("Restore requested. Follow it here.")).to_be_visible()
+    expect(page.locator("[data-operation-state]")).to_contain_text("Succeeded", timeout=60_000)
+    expect(page.locator("[data-restore-mode]")).to_have_text("Chosen items")
+    assert products(creds) == {**before, "product-0001": original["product-0001"]}
+    expect(page.get_by_role("link", name="Undo this restore")).to_be_visible()

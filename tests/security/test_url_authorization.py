@@ -259,6 +259,8 @@ def test_the_generated_list_covers_the_urls_that_name_sites_backups_and_operatio
         "/sites/{site_id}/snapshots/settings/",
         "/sites/{site_id}/snapshots/{snapshot_id}/preview/",
         "/sites/{site_id}/previews/{preview_id}/items/{change_id}/",
+        "/sites/{site_id}/previews/{preview_id}/restore/",
+        "/sites/{site_id}/items/history/",
         "/sites/{site_id}/snapshots/{snapshot_id}/restore/",
         "/sites/{site_id}/operations/{operation_id}/undo/",
         "/sites/{site_id}/schedules/{kind}/",

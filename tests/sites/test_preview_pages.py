@@ -16,8 +16,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from sites import engine
-from sites.models import Operation, Preview, PreviewChange, Snapshot
+from sites import engine, rules
+from sites.models import Operation, Preview, PreviewChange, RestoreRun, Snapshot
 from tests.factories import connect_emulated_store, make_backup
 from wixemulator.models import EmuCollection, EmuItem
 
@@ -156,6 +156,134 @@ def test_the_restore_page_of_a_backup_offers_a_preview_only_with_its_snapshot(
     assert answer.status_code == 302 and preview.backup == with_snapshot
     shown = owner_client.get(answer["Location"]).text
     assert url("restore", shop.pk, with_snapshot.wix_id) in shown
+
+
+def test_ticked_items_open_the_restore_form_with_exactly_those_items(owner_client, shop, owner):
+    source = taken(shop, owner)
+    edit(shop)
+    preview = engine.preview_request(site=shop, source=source, collections=["Products"])
+    run(preview)
+    listed = owner_client.get(
+        url("preview_items", shop.pk, preview.pk), {"collection": "Products", "kind": "revert"}
+    ).text
+    first, second = preview.changes.filter(kind="revert").order_by("position")
+    assert f'name="change" value="{first.pk}"' in listed and "Restore the ticked items" in listed
+    assert url("preview_restore", shop.pk, preview.pk) in listed
+
+    chosen = owner_client.get(url("preview_restore", shop.pk, preview.pk), {"change": [second.pk]})
+    assert chosen.status_code == 200
+    text = html.unescape(chosen.text)
+    assert f"Products {second.item_id}</textarea>" in text and first.item_id not in text
+    assert "checked" in text.split('value="items"')[1][:60]  # the chosen-items mode
+    assert 'name="confirm_name"' in text  # still confirmed by typing the site's name
+    assert f'action="{url("snapshot_restore", shop.pk, source.pk)}"' in text
+
+    # An id of another preview (same owner), or not an id at all: not found, nothing requested.
+    other = Preview.objects.create(site=shop, source=source, collections=["Products"])
+    stray = PreviewChange.objects.create(
+        preview=other, collection_id="Products", item_id="x", kind="revert"
+    )
+    restore = url("preview_restore", shop.pk, preview.pk)
+    assert owner_client.get(restore, {"change": [first.pk, stray.pk]}).status_code == 404
+    assert owner_client.get(restore, {"change": ["nope"]}).status_code == 404
+    many = owner_client.get(restore, {"change": [first.pk] * 51})
+    assert many.status_code == 400 and "Tick at most 50 items" in many.text
+    assert not Operation.objects.filter(kind=Operation.Kind.RESTORE_SNAPSHOT).exists()
+
+    # The form posts to the snapshot's restore: the ticked item alone, in chosen-items mode.
+    answer = owner_client.post(
+        url("snapshot_restore", shop.pk, source.pk),
+        {"mode": "items", "items": f"Products {second.item_id}", "confirm_name": "Shop"},
+    )
+    assert answer.status_code == 302
+    run_row = RestoreRun.objects.get(operation__site=shop)
+    assert run_row.mode == RestoreRun.Mode.ITEMS and run_row.items == {"Products": [second.item_id]}
+
+
+def test_an_items_history_lists_the_snapshots_holding_other_versions(
+    owner_client, shop, owner, monkeypatch, settings
+):
+    items = EmuItem.objects.filter(
+        collection__site__site_id=shop.emu_site_id, collection__collection_id="Products"
+    )
+
+    def rename(name: str) -> None:
+        item = items.get(item_id="product-0001")
+        item.data = {**item.data, "name": name}
+        item.save()
+
+    older = taken(shop, owner)
+    rename("Second")
+    newer = taken(shop, owner)
+    rename("Third")
+    # Linked from the item's page of a preview.
+    preview = engine.preview_request(site=shop, source=older, collections=["Products"])
+    run(preview)
+    change = preview.changes.get(item_id="product-0001")
+    history = url("item_history", shop.pk)
+    item_page = owner_client.get(url("preview_item", shop.pk, preview.pk, change.pk)).text
+    assert f"{history}?collection=Products&amp;item=product-0001" in item_page
+
+    page = owner_client.get(history, {"collection": "Products", "item": "product-0001"})
+    assert page.status_code == 200
+    text = html.unescape(page.text)
+    # The live reading of the preview holds the live version: not listed; newest first.
+    assert text.count("data-version=") == 2
+    assert text.index(f'data-version="{newer.pk}"') < text.index(f'data-version="{older.pk}"')
+    newer_part = text[
+        text.index(f'data-version="{newer.pk}"') : text.index(f'data-version="{older.pk}"')
+    ]
+    assert '<pre>"Second"</pre>' in newer_part and '<pre>"Third"</pre>' in newer_part
+    assert text.count("Restore this version") == 2 and 'name="confirm_name"' in text
+
+    # A page at a time (one snapshot a page here), older ones on the next; past the end: none.
+    monkeypatch.setattr(rules, "HISTORY_PAGE_SIZE", 1)
+    ask = {"collection": "Products", "item": "product-0001"}
+    # Page 1: the preview's live reading, which holds the live version (not listed).
+    first = html.unescape(owner_client.get(history, ask).text)
+    assert "data-version=" not in first and "data-no-versions" in first
+    assert "Older →" in first and "← Newer" not in first
+    second = html.unescape(owner_client.get(history, {**ask, "page": 2}).text)
+    assert f'data-version="{newer.pk}"' in second and f'data-version="{older.pk}"' not in second
+    assert "Older →" in second and "← Newer" in second
+    third = html.unescape(owner_client.get(history, {**ask, "page": 3}).text)
+    assert f'data-version="{older.pk}"' in third and "Older →" not in third
+    beyond = owner_client.get(history, {**ask, "page": 99})
+    assert beyond.status_code == 200 and "data-no-versions" in beyond.text
+    monkeypatch.undo()
+
+    # An item deleted (a removal in the next snapshot's deltas), then made again with new data:
+    # the snapshot without it is a version ("restoring it removes it"), and the one before.
+    product = items.get(item_id="product-0002")
+    kept = product.data
+    product.delete()
+    gone = taken(shop, owner)
+    EmuItem.objects.create(
+        collection=product.collection, item_id="product-0002", data={**kept, "name": "Remade"}
+    )
+    again = html.unescape(
+        owner_client.get(history, {"collection": "Products", "item": "product-0002"}).text
+    )
+    assert again.count("data-version=") == 2 and again.count("data-not-held") == 1
+    assert f'data-version="{gone.pk}"' in again
+    # Newest first: the snapshot without the item leads.
+    assert again.index("data-version=") == again.index(f'data-version="{gone.pk}"')
+    assert f'<pre>"{kept["name"]}"</pre>' in again and '<pre>"Remade"</pre>' in again
+
+    # Bad input: not found, nothing read or requested.
+    assert owner_client.get(history, {"collection": "Products"}).status_code == 404
+    assert owner_client.get(history, {"collection": "Pro ducts", "item": "x"}).status_code == 404
+    unknown = owner_client.get(history, {"collection": "Products", "item": "no-such-item"})
+    assert unknown.status_code == 200 and "data-no-versions" in unknown.text
+    assert "The site holds no such item now." in unknown.text
+
+    # The stored copies no longer read: said on the page (503), no version shown.
+    for stored in Path(settings.WBM_SNAPSHOT_STORAGE).rglob("*"):
+        if stored.is_file() and "objects" in stored.parts:
+            stored.unlink()
+    broken = owner_client.get(history, {"collection": "Products", "item": "product-0001"})
+    assert broken.status_code == 503 and "A snapshot cannot be read" in broken.text
+    assert "data-version=" not in broken.text
 
 
 def test_bad_requests_are_refused_and_change_nothing(owner_client, shop, owner):
