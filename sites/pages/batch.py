@@ -16,6 +16,7 @@ from weakref import WeakKeyDictionary
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import QuerySet
+from django.db.models.query import ModelIterable
 from django.db.models.sql.compiler import SQLCompiler
 
 Rows = list[list[tuple[Any, ...]]]
@@ -31,6 +32,9 @@ class _Compiled:
     ids: tuple[Any, ...]
     compilers: list[SQLCompiler]
     statements: list[tuple[str, tuple[Any, ...]]]
+    # The querysets read as models, compiled too (their compilers and statements follow the
+    # others' in the lists above).
+    models: list[QuerySet]
 
 
 _compiled: "WeakKeyDictionary[BaseDatabaseWrapper, dict[Hashable, _Compiled]]" = WeakKeyDictionary()
@@ -51,29 +55,52 @@ def fetch_prepared(
     key: Hashable,
     ids: Sequence[Any],
     build: Callable[[], Sequence[QuerySet]],
-    models: Sequence[QuerySet] = (),
+    build_models: Callable[[], Sequence[QuerySet]] = lambda: (),
 ) -> tuple[Rows, list[list[Any]]]:
-    """`fetch_together(build(), models)`, with `build`'s querysets built and compiled once per
-    connection and `key`: `build` must make the same SQL for any `ids` (distinct values, such as
-    site ids, that appear in its parameters), the SQL depending on nothing else that `key` does
-    not name."""
+    """`fetch_together(build(), build_models())`, with the querysets built and compiled once per
+    connection and `key`, and all of them answered in one round trip: `build` and
+    `build_models` must make the same SQL for any `ids` (distinct values, such as site ids,
+    that appear in its parameters), the SQL depending on nothing else that `key` does not name.
+    """
     alias = "default"
     connection = connections[alias]
     if connection.vendor != "postgresql":
-        return fetch_together(build(), models)
+        return fetch_together(build(), build_models())
     kept = _compiled.setdefault(connection, {})
     full_key = (key, len(ids))
     compiled = kept.get(full_key)
     if compiled is None:
-        querysets = build()
-        compilers = [qs.query.get_compiler(using=alias) for qs in querysets]
-        compiled = _Compiled(tuple(ids), compilers, [c.as_sql() for c in compilers])
+        querysets, models = list(build()), list(build_models())
+        compilers = [qs.query.get_compiler(using=alias) for qs in [*querysets, *models]]
+        compiled = _Compiled(tuple(ids), compilers, [c.as_sql() for c in compilers], models)
         if len(kept) >= _KEPT_PER_CONNECTION:
             kept.clear()
         kept[full_key] = compiled
     swap = dict(zip(compiled.ids, ids, strict=True))
     statements = [(sql, _swapped(params, swap)) for sql, params in compiled.statements]
-    return _run(connection, compiled.compilers, statements, models)
+    split = len(compiled.compilers) - len(compiled.models)
+    rows, _ = _run(connection, compiled.compilers, statements, (), raw_from=split)
+    objects = [
+        _models_from(queryset, compiler, raw)
+        for queryset, compiler, raw in zip(
+            compiled.models, compiled.compilers[split:], rows[split:], strict=True
+        )
+    ]
+    return rows[:split], objects
+
+
+def _models_from(queryset: QuerySet, compiler: SQLCompiler, rows: list[tuple[Any, ...]]) -> list:
+    """The model objects of rows read with `compiler` (related rows and annotations included),
+    made as Django makes them (`ModelIterable`), from what the pipeline already fetched."""
+    query = queryset.query.clone()
+    query.get_compiler = lambda *args, **kwargs: compiler  # type: ignore[method-assign]
+    clone = queryset._chain()
+    clone.query = query
+    compiler.execute_sql = lambda *args, **kwargs: [rows]  # type: ignore[method-assign]
+    try:
+        return list(ModelIterable(clone))
+    finally:
+        del compiler.execute_sql
 
 
 def fetch_together(
@@ -97,7 +124,12 @@ def _run(
     compilers: list[SQLCompiler],
     statements: list[tuple[str, tuple[Any, ...]]],
     models: Sequence[QuerySet],
+    raw_from: int | None = None,
 ) -> tuple[Rows, list[list[Any]]]:
+    """Send the statements in one pipeline (`models` read by the ORM at its end); the rows of
+    each, converted, but left raw from the `raw_from`th on (model rows, made into objects by
+    the caller)."""
+    raw_from = len(statements) if raw_from is None else raw_from
     connection.ensure_connection()
     cursors = [connection.cursor() for _ in statements]
     try:
@@ -115,6 +147,9 @@ def _run(
             raw = cursor.fetchall()
             if compiler.has_extra_select:  # columns the ordering needed, not asked for
                 raw = [row[: compiler.col_count] for row in raw]
+            if len(results) >= raw_from:
+                results.append(raw)  # a model's rows: converted as its objects are made
+                continue
             # Django selects the columns in the order values_list names them (as it iterates).
             results.append(list(compiler.results_iter(results=[raw], tuple_expected=True)))
         return results, objects

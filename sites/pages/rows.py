@@ -209,7 +209,7 @@ def _read_rows(site: Site) -> TableRows:
         ("site-rows", rules.slot_count()),
         [site.pk],
         lambda: rows_querysets(site),
-        _models_querysets(site),
+        lambda: _models_querysets(site),
     )
     return _rows_from(results, models)
 
@@ -241,7 +241,7 @@ def read_state_and_rows(site: Site) -> tuple[SiteState, TableRows]:
         ("site-state-and-rows", rules.slot_count()),
         [site.pk],
         lambda: [*state_querysets([site.pk]), *rows_querysets(site)],
-        _models_querysets(site),
+        lambda: _models_querysets(site),
     )
     split = STATE_QUERIES
     state = states_from_rows([site.pk], results[:split])[site.pk]

@@ -90,3 +90,34 @@ def test_a_failing_query_raises_and_leaves_the_connection_usable(owner):
     with pytest.raises(DataError, match="division by zero"), transaction.atomic():
         batch.fetch_together([*state_querysets([site.pk]), bad])
     assert Backup.objects.filter(site=site).count() == 0
+
+
+def test_prepared_models_equal_the_orms_for_each_site_in_turn(owner):
+    """Model querysets read in the same round trip, compiled once: the same objects (related
+    rows and annotations included) as the ORM's, for each site."""
+    from django.db.models import Count, Window
+
+    first = _site_with_rows(owner, "First models", backups=2)
+    second = _site_with_rows(owner, "Second models", backups=4)
+
+    def models(site):
+        return [
+            site.operations.select_related("site").annotate(total=Window(Count("id"))),
+            site.backups.order_by("requested_at"),
+        ]
+
+    for site in (first, second, first):
+        _, (operations, backups) = batch.fetch_prepared(
+            "test-models",
+            [site.pk],
+            lambda site=site: state_querysets([site.pk]),
+            lambda site=site: models(site),
+        )
+        orm_operations, orm_backups = (list(qs) for qs in models(site))
+        assert [(o.pk, o.site.name, o.total) for o in operations] == [
+            (o.pk, o.site.name, o.total) for o in orm_operations
+        ]
+        assert [(b.wix_id, b.requested_at, b.collections) for b in backups] == [
+            (b.wix_id, b.requested_at, b.collections) for b in orm_backups
+        ]
+        assert {b.site_id for b in backups} == {site.pk}
