@@ -125,6 +125,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# The pages' batched reads (sites/batch.py) are prepared on the server, so PostgreSQL parses
+# and plans them once per connection. Turn off behind a connection pooler in transaction mode
+# that cannot keep prepared statements (PgBouncer before 1.21).
+DATABASE_PREPARED_READS = env.bool("DATABASE_PREPARED_READS", default=True)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -16,8 +16,8 @@ from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from .. import cache, rules
+from ..batch import fetch_prepared
 from ..models import Backup, Operation, RestoreRun, Site, Snapshot
-from .batch import fetch_prepared
 from .restores import restores_queryset
 from .snapshots import snapshot_rows_read, snapshots_queryset
 from .state import (

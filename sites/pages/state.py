@@ -12,8 +12,8 @@ from typing import Any
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 
 from .. import cache, rules
+from ..batch import fetch_prepared
 from ..models import Backup, Incident, Operation, Restoration, Schedule, Site
-from .batch import fetch_prepared
 from .live import WATCH_LIMIT
 
 SCHEDULE_FIELDS = ("kind", "frequency", "at", "weekday", "paused", "next_run_at", "last_error")

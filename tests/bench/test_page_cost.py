@@ -37,7 +37,7 @@ PINNED = {
     # snapshots' one (pages/restores.py: the newest with their operation, safety snapshot,
     # source and undo's state), the site's open incidents (what "needs attention" shows) and its
     # schedules.
-    # They are sent together (pages/batch.py: one round trip, and one more for the restores);
+    # They are sent together (sites/batch.py: one round trip, and one more for the restores);
     # each is still logged and counted here.
     "site page, first view after a change": 15,
     # A poll that finds nothing new: the page's version, and nothing else (bench/live_poll.py).

@@ -1,4 +1,4 @@
-"""pages/batch.py: a page's queries sent together, compiled once and reused for other sites.
+"""sites/batch.py: a page's queries sent together, compiled once and reused for other sites.
 
 What it returns must be what the ORM returns, for the site it was compiled for and for every
 other site after it (only the ids in the parameters change), and the pages built on it must show
@@ -11,9 +11,8 @@ import pytest
 from django.db import DataError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from sites import rules
+from sites import batch, rules
 from sites.models import Backup, Operation, Restoration
-from sites.pages import batch
 from sites.pages.rows import rows_querysets
 from sites.pages.state import STATE_QUERIES, state_querysets
 from tests.factories import make_backup, make_operation, make_restoration, make_site
@@ -121,3 +120,68 @@ def test_prepared_models_equal_the_orms_for_each_site_in_turn(owner):
             (b.wix_id, b.requested_at, b.collections) for b in orm_backups
         ]
         assert {b.site_id for b in backups} == {site.pk}
+
+
+def test_the_server_keeps_the_prepared_reads_parsed_and_planned(owner):
+    """Bound on the server, the statements' text is the same for every site: PostgreSQL keeps
+    them prepared, and a later site's read uses them rather than planning its own."""
+    first = _site_with_rows(owner, "First", backups=2)
+    second = _site_with_rows(owner, "Second", backups=3)
+
+    def prepared_count():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+            return cursor.fetchone()[0]
+
+    def build(site):
+        return [*state_querysets([site.pk]), *rows_querysets(site)]
+
+    before = prepared_count()
+    batch.fetch_prepared(("prepared", 3), [first.pk], lambda: build(first))
+    after_first = prepared_count()
+    assert after_first - before == len(build(first))
+    rows, _ = batch.fetch_prepared(("prepared", 3), [second.pk], lambda: build(second))
+    assert prepared_count() == after_first  # the same statements, another site's parameters
+    assert rows == _orm(build(second))
+
+
+def test_an_id_the_sql_holds_in_another_form_is_refused_when_compiled(owner):
+    """A site id given as text while the SQL holds a UUID would never be swapped: every later
+    call would read the first site's rows. It is refused at once."""
+    site = make_site(owner, "Shop")
+    with pytest.raises(ValueError, match="not among the compiled parameters"):
+        batch.fetch_prepared(("as-text", 1), [str(site.pk)], lambda: state_querysets([site.pk]))
+
+
+def test_a_site_is_read_for_its_owner_only_whatever_site_was_read_first(owner):
+    """access.site_to_view is compiled once for the first person and site: a later call for
+    another person or site swaps both ids (404 for a site that is not theirs)."""
+    from django.contrib.auth import get_user_model
+    from django.http import Http404
+
+    from sites import access
+
+    other_owner = get_user_model().objects.create_user("other", password="pw-other-123456")
+    mine = make_site(owner, "Mine")
+    theirs = make_site(other_owner, "Theirs")
+    assert access.site_to_view(owner, mine.pk).name == "Mine"
+    assert access.site_to_view(other_owner, str(theirs.pk)).name == "Theirs"
+    for person, site_id in ((owner, theirs.pk), (other_owner, mine.pk), (owner, "not-a-uuid")):
+        with pytest.raises(Http404):
+            access.site_to_view(person, site_id)
+
+
+def test_prepared_reads_can_be_turned_off_for_a_pooler(owner, settings):
+    """DATABASE_PREPARED_READS off (a pooler that cannot keep prepared statements): the same
+    reads, bound on the client, and nothing left prepared on the server."""
+    settings.DATABASE_PREPARED_READS = False
+    site = _site_with_rows(owner, "Pooled", backups=2)
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    connection.connection._prepared.clear()  # psycopg's own record of what it prepared
+    build = lambda: [*state_querysets([site.pk]), *rows_querysets(site)]  # noqa: E731
+    rows, _ = batch.fetch_prepared(("pooled", 3), [site.pk], build)
+    assert rows == _orm(build())
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+        assert cursor.fetchone()[0] == 0

@@ -165,7 +165,7 @@ def test_the_site_fragment_costs_the_same_queries_for_3_or_40_backups(owner_clie
     # At most one more: the backups that the shown restorations name, once older than the shown
     # backups, are read in one query (never one per row).
     assert count() - few <= 1
-    # The state's and the rows' queries, sent together (pages/batch.py): among them the backup
+    # The state's and the rows' queries, sent together (sites/batch.py): among them the backup
     # the next one evicts, the snapshots taken with the backups shown, the restores from
     # snapshots, the open incidents ("needs attention") and the schedules.
     assert few <= 17

@@ -10,9 +10,11 @@ way each query is logged as Django logs any query, so the tests still count them
 
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 from weakref import WeakKeyDictionary
 
+from django.conf import settings
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import QuerySet
@@ -38,6 +40,14 @@ class _Compiled:
 
 
 _compiled: "WeakKeyDictionary[BaseDatabaseWrapper, dict[Hashable, _Compiled]]" = WeakKeyDictionary()
+
+
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
 
 
 def _swapped(params: tuple[Any, ...], ids: dict[Any, Any]) -> tuple[Any, ...]:
@@ -73,13 +83,18 @@ def fetch_prepared(
         querysets, models = list(build()), list(build_models())
         compilers = [qs.query.get_compiler(using=alias) for qs in [*querysets, *models]]
         compiled = _Compiled(tuple(ids), compilers, [c.as_sql() for c in compilers], models)
+        found = {value for _, params in compiled.statements for value in params if _hashable(value)}
+        if missing := [value for value in ids if value not in found]:
+            # An id the SQL holds in another form (a str for a UUID) would never be swapped:
+            # every later call would read the first call's rows.
+            raise ValueError(f"ids not among the compiled parameters: {missing!r}")
         if len(kept) >= _KEPT_PER_CONNECTION:
             kept.clear()
         kept[full_key] = compiled
     swap = dict(zip(compiled.ids, ids, strict=True))
     statements = [(sql, _swapped(params, swap)) for sql, params in compiled.statements]
     split = len(compiled.compilers) - len(compiled.models)
-    rows, _ = _run(connection, compiled.compilers, statements, (), raw_from=split)
+    rows, _ = _run(connection, compiled.compilers, statements, (), raw_from=split, prepared=True)
     objects = [
         _models_from(queryset, compiler, raw)
         for queryset, compiler, raw in zip(
@@ -119,19 +134,57 @@ def fetch_together(
     return _run(connection, compilers, [c.as_sql() for c in compilers], models)
 
 
+def _prepared_cursor(connection: BaseDatabaseWrapper) -> Any:
+    """A cursor of `connection` (logged as Django logs any) whose statements the server keeps
+    parsed and planned after their first run.
+
+    Django binds parameters on the client, so each site's SQL is a new text for the server to
+    parse and plan: the planning alone was half of a first view's database time. Bound on the
+    server instead, a statement's text is the same for every site and is prepared once per
+    connection (psycopg names and keeps them, at most `prepared_max`).
+    """
+    raw = connection.connection
+    if raw.prepare_threshold is None:
+        # Django turns psycopg's preparing off for poolers that cannot keep prepared
+        # statements; only these cursors ask for it (Django's own bind on the client and never
+        # prepare), and only when settings.DATABASE_PREPARED_READS allows it.
+        raw.prepare_threshold = _ONLY_WHEN_ASKED
+    return connection._prepare_cursor(_prepared_cursor_class()(raw))
+
+
+# A threshold no statement reaches: psycopg prepares only what is executed with prepare=True.
+_ONLY_WHEN_ASKED = 2**62
+
+
+@cache
+def _prepared_cursor_class() -> type:
+    # Imported here: the PostgreSQL backend needs psycopg, which an SQLite install may lack.
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    class PreparedCursor(ServerBindingCursor):
+        def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+            return super().execute(query, params, prepare=True, **kwargs)
+
+    return PreparedCursor
+
+
 def _run(
     connection: BaseDatabaseWrapper,
     compilers: list[SQLCompiler],
     statements: list[tuple[str, tuple[Any, ...]]],
     models: Sequence[QuerySet],
     raw_from: int | None = None,
+    prepared: bool = False,
 ) -> tuple[Rows, list[list[Any]]]:
     """Send the statements in one pipeline (`models` read by the ORM at its end); the rows of
     each, converted, but left raw from the `raw_from`th on (model rows, made into objects by
-    the caller)."""
+    the caller). `prepared`: the statements are the same at every call (fetch_prepared), so
+    the server keeps them parsed and planned."""
     raw_from = len(statements) if raw_from is None else raw_from
     connection.ensure_connection()
-    cursors = [connection.cursor() for _ in statements]
+    prepared = prepared and settings.DATABASE_PREPARED_READS
+    make = _prepared_cursor if prepared else lambda connection: connection.cursor()
+    cursors = [make(connection) for _ in statements]
     try:
         objects: list[list[Any]] = []
         # Errors come out at the pipeline's end, past the cursors' own wrapping: Django's
