@@ -2,9 +2,10 @@
 
 Two clocks, on purpose. This one decides by the calendar what the owner sees and is alerted
 about: the schedules (the runs due, "next: tomorrow 03:00"), the stale and unreachable checks
-(`rules.site_conditions`), the start of a snapshot (a copy's age) and its retention. Leases,
-claims, polls, backoff and operation timing stay on the real clock (`timezone.now()`): they are
-about processes being alive and Wix answering, which moving the calendar must not fake.
+(`rules.site_conditions`), the start of a snapshot (a copy's age, which retention buckets by).
+Leases, claims, polls, backoff, syncs, operation timing and the snapshot garbage collector's grace
+stay on the real clock (`timezone.now()`): they are about processes being alive, Wix answering
+and files being written, which moving the calendar must not fake.
 
 In production `now()` is exactly `timezone.now()`. In development and tests `settings.WBM_CLOCK`
 may name another clock by its dotted path ("wixemulator.clock.now", allowed only with the
