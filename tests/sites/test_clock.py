@@ -8,7 +8,9 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from sites import clock
+from sites import clock, engine
+from sites.models import Backup, Incident, Operation
+from tests.factories import make_backup, make_site
 from tests.processes import ROOT
 from wixemulator import services as emu
 
@@ -59,3 +61,32 @@ def test_the_settings_refuse_the_emulator_clock_without_the_emulator():
     plain = load_settings(WBM_CLOCK="", WIXEMULATOR_ENABLED="0")
     assert plain.returncode == 0, plain.stderr
     assert plain.stdout.strip() == ""
+
+
+def test_the_stale_check_and_the_schedules_decide_on_the_business_clock(settings, owner):
+    """Two days let pass on the emulator's clock, which the product follows: a copy one day old
+    on the real clock is three days old to the stale check, and a schedule due tomorrow on the
+    real clock runs now. With the real clock, neither."""
+    site = make_site(owner, stale_after_days=2, snapshot_with_backup=False)
+    make_backup(site, type=Backup.AUTO, age=timedelta(days=1))
+    other = make_site(owner, name="Scheduled", snapshot_with_backup=False)
+    make_backup(other, type=Backup.AUTO, age=timedelta(hours=1))
+    schedule = engine.schedule_set(
+        site=other, kind="backup", frequency="daily", at=timezone.now().time(), weekday=None,
+        paused=False,
+    )  # fmt: skip
+    assert schedule.next_run_at > timezone.now()
+    emu.advance_all_clocks(seconds=2 * 86400)
+
+    settings.WBM_CLOCK = ""
+    assert engine.incidents_check() == 0
+    assert engine.schedules_run_due().ran == []
+
+    settings.WBM_CLOCK = "wixemulator.clock.now"
+    assert engine.incidents_check() >= 1
+    (incident,) = Incident.objects.filter(site=site)
+    assert incident.text == "The newest READY backup is 3 days old."
+    assert engine.schedules_run_due().ran == [str(schedule.pk)]
+    assert other.operations.get().kind == Operation.Kind.CREATE_BACKUP
+    schedule.refresh_from_db()
+    assert schedule.next_run_at > clock.now()
