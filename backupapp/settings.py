@@ -277,6 +277,16 @@ CELERY_TIMEZONE = "UTC"
 WIXEMULATOR_ENABLED = env.bool("WIXEMULATOR_ENABLED", default=False)
 if WIXEMULATOR_ENABLED:
     INSTALLED_APPS.append("wixemulator")
+# The product's business clock (sites/clock.py: schedules, how old a copy is): the real time,
+# unless this names another, imported by string. "wixemulator.clock.now" follows the emulator's
+# global clock, so moving Wix's time moves the product's (development and tests only): refused
+# without the emulator, so a deployment always keeps the real clock.
+WBM_CLOCK = env.str("WBM_CLOCK", default="")
+if WBM_CLOCK and not WIXEMULATOR_ENABLED:
+    raise ImproperlyConfigured(
+        f"WBM_CLOCK={WBM_CLOCK!r} needs WIXEMULATOR_ENABLED: only the emulator's clock may "
+        "replace the real one, in development and tests. Unset WBM_CLOCK."
+    )
 # Where the worker reaches the emulator: this server's /sandbox. Spelled out, not derived from
 # PORT alone, because honcho gives each `make run` process a PORT of its own and compose's worker
 # reaches the web service by name.

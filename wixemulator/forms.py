@@ -38,3 +38,19 @@ class BulkForm(forms.Form):
             return json.loads(raw)
         except ValueError:
             return raw
+
+
+class ClockForm(forms.Form):
+    """How much time to let pass on every clock (the sandbox's "Let time pass")."""
+
+    days = forms.IntegerField(min_value=0, max_value=366, initial=1)
+    hours = forms.IntegerField(min_value=0, max_value=23, initial=0, required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not self.errors and not (data.get("days") or data.get("hours")):
+            raise forms.ValidationError("Let at least an hour pass.")
+        return data
+
+    def seconds(self) -> int:
+        return self.cleaned_data["days"] * 86400 + (self.cleaned_data.get("hours") or 0) * 3600

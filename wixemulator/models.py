@@ -16,6 +16,29 @@ from django.utils import timezone
 AUTO_BACKUP_INTERVAL = timedelta(days=7)
 
 
+class EmuClock(models.Model):
+    """The emulator's global clock (one row, pk 1): how far every site's clock and, in
+    development and tests (settings.WBM_CLOCK), the product's business clock run ahead of the
+    real one. Advancing it adds the same to every site's own offset, so a site's clock is read
+    without this row; a site made later starts with it (its defaults below)."""
+
+    offset_seconds = models.FloatField(default=0.0)
+
+    def __str__(self) -> str:
+        return f"emulator clock +{self.offset_seconds:g} s"
+
+
+def global_offset_seconds() -> float:
+    """How far the global clock runs ahead of the real one (no row yet: not at all)."""
+    found = EmuClock.objects.filter(pk=1).values_list("offset_seconds", flat=True).first()
+    return found or 0.0
+
+
+def global_now() -> datetime:
+    """The global clock's time: the real time moved by its offset (one query)."""
+    return timezone.now() + timedelta(seconds=global_offset_seconds())
+
+
 class EmuApp(models.Model):
     """A Wix app (OAuth client) that can be installed on emulated sites."""
 
@@ -35,9 +58,11 @@ class EmuSite(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     # The site's clock runs this far ahead of the real one, so a test or demo can let weeks pass
     # (AUTO backups) without waiting for them.
-    clock_offset_seconds = models.FloatField(default=0.0)
+    # It includes the global clock's offset (EmuClock): a new site starts there.
+    clock_offset_seconds = models.FloatField(default=global_offset_seconds)
     # AUTO backups are due at auto_anchor + k * 7 days; auto_taken is the last k already made.
-    auto_anchor = models.DateTimeField(default=timezone.now)
+    # Anchored on the site's clock, so a site made after the clock moved starts a fresh week.
+    auto_anchor = models.DateTimeField(default=global_now)
     auto_taken = models.IntegerField(default=0)
 
     # Per-site durations; None means the WIXEMULATOR_*_SECONDS setting.

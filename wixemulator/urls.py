@@ -44,6 +44,7 @@ urlpatterns = [
     re_path(r"^(?P<rest>(?:wix-data|oauth2)(?:/.*)?)$", oauth.not_found),
     # The data browser (staff only).
     path("", views.home, name="home"),
+    path("clock/advance/", views.clock_advance, name="clock-advance"),
     path("sites/<uuid:site_id>/", views.site_detail, name="site"),
     # Wix collection ids may hold a slash ("Stores/Products"): <path:>, most specific first.
     path(

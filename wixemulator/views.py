@@ -5,6 +5,7 @@ This is where a demo shows a restore at work: change the data, restore a backup,
 
 import json
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.paginator import Paginator
@@ -15,8 +16,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from . import services
-from .forms import BulkForm, ItemForm
-from .models import EmuCollection, EmuItem, EmuSite
+from .forms import BulkForm, ClockForm, ItemForm
+from .models import EmuCollection, EmuItem, EmuSite, global_offset_seconds
 
 ITEMS_PER_PAGE = 50
 
@@ -33,7 +34,34 @@ def _settled_site(site_id: object) -> EmuSite:
 @staff_member_required
 def home(request: HttpRequest) -> HttpResponse:
     sites = EmuSite.objects.annotate(collection_count=Count("collections"))
-    return render(request, "wixemulator/home.html", {"sites": sites})
+    return render(
+        request,
+        "wixemulator/home.html",
+        {"sites": sites, "clock_form": ClockForm(), **_clock_context()},
+    )
+
+
+def _clock_context() -> dict[str, object]:
+    ahead = global_offset_seconds()
+    return {
+        "clock_days": int(ahead // 86400),
+        "clock_hours": int(ahead % 86400 // 3600),
+        "product_follows": bool(settings.WBM_CLOCK),
+    }
+
+
+@staff_member_required
+@require_POST
+def clock_advance(request: HttpRequest) -> HttpResponse:
+    """Let time pass on every site's clock, and the product's when it follows the emulator."""
+    form = ClockForm(request.POST)
+    if not form.is_valid():
+        sites = EmuSite.objects.annotate(collection_count=Count("collections"))
+        context = {"sites": sites, "clock_form": form, **_clock_context()}
+        return render(request, "wixemulator/home.html", context, status=400)
+    services.advance_all_clocks(seconds=form.seconds())
+    messages.success(request, "Time passed on every clock.")
+    return redirect("wixemulator:home")
 
 
 @staff_member_required

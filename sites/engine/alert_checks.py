@@ -7,9 +7,8 @@ their incidents as they end (states.finish), not here.
 """
 
 from django.db.models import Max, OuterRef, Subquery
-from django.utils import timezone
 
-from .. import rules
+from .. import clock, rules
 from ..models import Backup, Incident, Schedule, Site, Snapshot
 from .incidents import incident_open, incident_resolve
 from .states import site_touch
@@ -31,7 +30,8 @@ def _newest(model: type, time_field: str, **where: object) -> Subquery:
 
 def incidents_check() -> int:
     """Open and resolve every site's state-derived incidents; how many changed."""
-    now = timezone.now()
+    # Business time (clock.py), read once per check: how old a copy is, how long Wix has failed.
+    now = clock.now()
     changed = 0
     last_pk = None
     while True:

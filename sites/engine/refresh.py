@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from wixapi import WixError
 
-from .. import crypto
+from .. import clock, crypto
 from ..models import Backup, Incident, Operation, Restoration, Site
 from ..wix_clients import BaseUrlNotAllowed, client_for
 from . import landing
@@ -140,7 +140,8 @@ def _refresh_failed(site: Site, running: list[Operation], error: Exception, now:
         last_sync_error=message,
         credentials_rejected=rejected,
         # Since when Wix's answers fail: kept through the retries, cleared by the next good sync.
-        sync_failing_since=Coalesce(F("sync_failing_since"), Value(now)),
+        # On the business clock (clock.py), as the beat's check that compares it with its now.
+        sync_failing_since=Coalesce(F("sync_failing_since"), Value(clock.now())),
         next_sync_at=now + timedelta(seconds=min(settings.WBM_SYNC_INTERVAL, 300)),
         **version_up(news),
     )

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from .. import schedules
+from .. import clock, schedules
 from ..models import Activity, Operation, Site
 from ..schedules_models import Schedule
 from .errors import OperationRefused
@@ -65,7 +65,7 @@ def schedule_set(
     reason = schedules.schedule_refusal(kind=kind, frequency=frequency, weekday=weekday)
     if reason:
         raise OperationRefused(reason)
-    now = timezone.now()
+    now = clock.now()
     values = {
         "frequency": frequency,
         "at": at.replace(second=0, microsecond=0),
@@ -92,7 +92,7 @@ def schedule_set(
 
 def schedules_replan(*, owner: AbstractBaseUser) -> int:
     """Work the next runs of an owner's schedules out again (their time zone changed)."""
-    now = timezone.now()
+    now = clock.now()
     changed = 0
     found = Schedule.objects.filter(site__owner=owner, paused=False).annotate(
         zone_name=F("site__owner__wbm_profile__time_zone")
@@ -121,7 +121,8 @@ def schedules_run_due(*, limit: int = TICK_BATCH) -> TickResult:
     """
     result = TickResult()
     for _ in range(-(-limit // TICK_GROUP)):
-        now = timezone.now()
+        # Business time (clock.py), read once per group: which runs are due, and their next.
+        now = clock.now()
         with transaction.atomic():
             group = list(
                 Schedule.objects.select_for_update(skip_locked=True, of=("self",))
@@ -161,6 +162,8 @@ def _run(schedule: Schedule, now: datetime) -> str | None:
     None when another tick had claimed it, else why the rules refused the run ("" when they
     did not)."""
     new = _next(schedule, schedule.zone_name, now)
+    # Rows are stamped on the real clock: an operation made from here on is newer than this.
+    began = timezone.now()
     with transaction.atomic():
         claimed = Schedule.objects.filter(
             pk=schedule.pk, paused=False, next_run_at=schedule.next_run_at
@@ -180,7 +183,7 @@ def _run(schedule: Schedule, now: datetime) -> str | None:
             # Logged by the request itself (who asked, and why not); the schedule says so too.
             error = str(refused)
         Schedule.objects.filter(pk=schedule.pk).update(last_operation=operation, last_error=error)
-        if operation is not None and operation.created_at < now:
+        if operation is not None and operation.created_at < began:
             # The one already running was returned (nothing new written): the page's "next:"
             # still moved. A new or refused request moved the version already.
             site_touch(schedule.site_id)

@@ -10,7 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from .. import rules
+from .. import clock, rules
 from ..models import Activity, Operation, Site, Snapshot
 from ..snapshots import delete_snapshot
 from .dispatch import enqueue_prune, enqueue_snapshot_operation
@@ -47,7 +47,10 @@ def record_snapshot(
         via=via,
         due_at=now + SNAPSHOT_GRACE,
     )
-    snapshot = Snapshot(site=site, operation=operation, backup_operation=backup_operation)
+    # A copy's age is business time (clock.py): the stale check and the pages judge it so.
+    snapshot = Snapshot(
+        site=site, operation=operation, backup_operation=backup_operation, started_at=clock.now()
+    )
     snapshot.storage_id = str(snapshot.pk)
     snapshot.save()
     Activity.objects.create(

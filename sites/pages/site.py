@@ -5,7 +5,7 @@ from functools import cached_property
 
 from django.utils import timezone
 
-from .. import cache, rules
+from .. import cache, clock, rules
 from ..models import Activity, Backup, Operation, Restoration, Site
 from .live import (
     Announcement,
@@ -206,7 +206,8 @@ def site_page(*, site: Site, watched: str = "", refresh_since: float | None = No
         refresh_since=refresh_since if waiting else None,
         live=live,
         kept_rows=found.get(kept_key),
-        schedules=schedule_rows(state, now),
+        # "next: …" on the business clock (clock.py), read once for the page.
+        schedules=schedule_rows(state, clock.now()),
     )
 
 

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import F
 
 from .. import demo
-from ..models import EmuApiKey, EmuApp, EmuSite
+from ..models import EmuApiKey, EmuApp, EmuClock, EmuSite
 
 DEFAULT_APP_NAME = "Wix Backup Manager (emulated app)"
 
@@ -158,6 +158,21 @@ def advance_clock(site_id: str | uuid.UUID, *, seconds: float) -> None:
     EmuSite.objects.filter(site_id=site_id).update(
         clock_offset_seconds=F("clock_offset_seconds") + seconds
     )
+
+
+@transaction.atomic
+def advance_all_clocks(*, seconds: float) -> float:
+    """Let time pass for all of Wix: the global clock (which the product follows when
+    settings.WBM_CLOCK names `wixemulator.clock.now`) and every site's clock move by the same
+    amount, so AUTO backups and Wix's dates keep step with the product's now. Returns the
+    global offset now, in seconds."""
+    if seconds < 0:
+        raise ValueError("the clock only moves forward")
+    # The row locked first: two advances at once add up rather than lose one.
+    clock, _ = EmuClock.objects.select_for_update().get_or_create(pk=1)
+    EmuClock.objects.filter(pk=1).update(offset_seconds=F("offset_seconds") + seconds)
+    EmuSite.objects.update(clock_offset_seconds=F("clock_offset_seconds") + seconds)
+    return clock.offset_seconds + seconds
 
 
 def lock_site(site_id: str | uuid.UUID) -> EmuSite:

@@ -5,6 +5,8 @@ python manage.py emulator_site create --name "Big Shop" --demo-data --items 1000
 python manage.py emulator_site faults SITE_ID --error-rate 0.1 --drop-rate 0.05
 python manage.py emulator_site delays SITE_ID --backup-seconds 10
 python manage.py emulator_site auto-backup SITE_ID
+python manage.py emulator_site advance-all --days 1   # every site's clock (and the product's,
+                                                      # when it follows: settings.WBM_CLOCK)
 """
 
 import json
@@ -71,6 +73,13 @@ class Command(BaseCommand):
         advance.add_argument("site")
         advance.add_argument("--days", type=float, default=0.0)
         advance.add_argument("--hours", type=float, default=0.0)
+
+        everyone = sub.add_parser(
+            "advance-all",
+            help="move the global clock forward: every site's, and the product's when it follows",
+        )
+        everyone.add_argument("--days", type=float, default=0.0)
+        everyone.add_argument("--hours", type=float, default=0.0)
 
         key = sub.add_parser("add-key", help="create another API key for a site")
         key.add_argument("site")
@@ -154,6 +163,13 @@ class Command(BaseCommand):
         seconds = options["days"] * 86400 + options["hours"] * 3600
         services.advance_clock(site.site_id, seconds=seconds)
         self.stdout.write(f"The clock of {site.name} moved {seconds:g} s forward.")
+
+    def do_advance_all(self, options: dict[str, Any]) -> None:
+        seconds = options["days"] * 86400 + options["hours"] * 3600
+        offset = services.advance_all_clocks(seconds=seconds)
+        self.stdout.write(
+            f"Every clock moved {seconds:g} s forward; the global clock is {offset:g} s ahead."
+        )
 
     def do_add_key(self, options: dict[str, Any]) -> None:
         site = self._site(options["site"])
