@@ -123,10 +123,17 @@ def _float(raw: str | None) -> float | None:
 # --- The dashboard -----------------------------------------------------------------------------
 
 
+def _dashboard(request: HttpRequest, watched: str = "") -> pages.Dashboard:
+    page = pages.dashboard(owner=request.user, watched=watched)
+    if page.rows:  # the owner's time zone came with the sites (see _zone_name)
+        request._wbm_zone = page.rows[0].site.owner_time_zone or ""
+    return page
+
+
 @login_required
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
-    page = pages.dashboard(owner=request.user)
+    page = _dashboard(request)
     return _render(request, "sites/dashboard.html", {"page": page})
 
 
@@ -135,7 +142,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def dashboard_live(request: HttpRequest) -> HttpResponse:
     if _unchanged(request, pages.dashboard_version(owner=request.user)):
         return HttpResponse(status=204)
-    page = pages.dashboard(owner=request.user, watched=request.GET.get("w", ""))
+    page = _dashboard(request, watched=request.GET.get("w", ""))
     return _live(request, "sites/_dashboard_live.html", {"page": page})
 
 

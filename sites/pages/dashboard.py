@@ -53,7 +53,7 @@ class Dashboard:
 
 def dashboard(*, owner: AbstractBaseUser, watched: str = "") -> Dashboard:
     now = clock.now()  # "next: …" on the business clock (clock.py), read once for the page
-    sites = list(access.visible_sites(owner))
+    sites = access.sites_to_view(owner)
     rows = [
         DashboardRow(site, state.running_operations(), site_attention(site), state=state, now=now)
         for site, state in zip(sites, site_states(sites), strict=True)

@@ -21,10 +21,11 @@ from sites.models import Operation, Site
 # Login included (1 of each count), sessions from a shared cache as production runs them (with
 # sessions in the database, each count is one more).
 PINNED = {
-    "dashboard": 3,
+    # The user, and the sites with the owner's time zone (access.sites_to_view).
+    "dashboard": 2,
     # +1: the sites' open incidents ("needs attention"), +1 their schedules, read with their
     # state once per version.
-    "dashboard, first view after every site changed": 9,
+    "dashboard, first view after every site changed": 8,
     # The site's state and its tables' rows (its snapshots too) are read once per version of the
     # site and kept (data that does not depend on who looks: pages/state.py, pages/site.py); what
     # each row offers is decided and drawn at every view, since it may differ per person (no
