@@ -37,9 +37,20 @@ class _Compiled:
     # The querysets read as models, compiled too (their compilers and statements follow the
     # others' in the lists above).
     models: list[QuerySet]
+    # Each values_list statement's converters (compiler.get_converters), as results_iter would
+    # work them out.
+    converters: list[dict[int, Any]]
 
 
 _compiled: "WeakKeyDictionary[BaseDatabaseWrapper, dict[Hashable, _Compiled]]" = WeakKeyDictionary()
+
+
+def _converters(compiler: SQLCompiler) -> dict[int, Any]:
+    """What `results_iter` applies to each row of `compiler`'s statement."""
+    fields = [column[0] for column in compiler.select[0 : compiler.col_count]]
+    if compiler.has_composite_fields(fields):
+        raise ValueError("composite fields are not read in a batch")
+    return compiler.get_converters(fields)
 
 
 def _hashable(value: Any) -> bool:
@@ -82,7 +93,10 @@ def fetch_prepared(
     if compiled is None:
         querysets, models = list(build()), list(build_models())
         compilers = [qs.query.get_compiler(using=alias) for qs in [*querysets, *models]]
-        compiled = _Compiled(tuple(ids), compilers, [c.as_sql() for c in compilers], models)
+        statements = [c.as_sql() for c in compilers]
+        compiled = _Compiled(
+            tuple(ids), compilers, statements, models, [_converters(c) for c in compilers]
+        )
         found = {value for _, params in compiled.statements for value in params if _hashable(value)}
         if missing := [value for value in ids if value not in found]:
             # An id the SQL holds in another form (a str for a UUID) would never be swapped:
@@ -94,7 +108,15 @@ def fetch_prepared(
     swap = dict(zip(compiled.ids, ids, strict=True))
     statements = [(sql, _swapped(params, swap)) for sql, params in compiled.statements]
     split = len(compiled.compilers) - len(compiled.models)
-    rows, _ = _run(connection, compiled.compilers, statements, (), raw_from=split, prepared=True)
+    rows, _ = _run(
+        connection,
+        compiled.compilers,
+        statements,
+        (),
+        raw_from=split,
+        prepared=True,
+        converters=compiled.converters,
+    )
     objects = [
         _models_from(queryset, compiler, raw)
         for queryset, compiler, raw in zip(
@@ -175,11 +197,13 @@ def _run(
     models: Sequence[QuerySet],
     raw_from: int | None = None,
     prepared: bool = False,
+    converters: "list[dict[int, Any]] | None" = None,
 ) -> tuple[Rows, list[list[Any]]]:
     """Send the statements in one pipeline (`models` read by the ORM at its end); the rows of
     each, converted, but left raw from the `raw_from`th on (model rows, made into objects by
     the caller). `prepared`: the statements are the same at every call (fetch_prepared), so
-    the server keeps them parsed and planned."""
+    the server keeps them parsed and planned; `converters`: each statement's, worked out when
+    it was compiled (`results_iter` works them out again at every call)."""
     raw_from = len(statements) if raw_from is None else raw_from
     connection.ensure_connection()
     prepared = prepared and settings.DATABASE_PREPARED_READS
@@ -204,7 +228,12 @@ def _run(
                 results.append(raw)  # a model's rows: converted as its objects are made
                 continue
             # Django selects the columns in the order values_list names them (as it iterates).
-            results.append(list(compiler.results_iter(results=[raw], tuple_expected=True)))
+            if converters is None:
+                results.append(list(compiler.results_iter(results=[raw], tuple_expected=True)))
+            elif found := converters[len(results)]:
+                results.append(list(map(tuple, compiler.apply_converters(raw, found))))
+            else:
+                results.append(raw)
         return results, objects
     finally:
         for cursor in cursors:

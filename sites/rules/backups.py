@@ -3,6 +3,7 @@ a delete is refused, pins, and what one more backup makes go (Wix's eviction or 
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from django.conf import settings
@@ -53,14 +54,22 @@ class InFlight:
         others = tuple(op for op in self.operations if op.pk != operation.pk)
         return InFlight(operations=others, restoring_from=self.restoring_from)
 
-    @property
+    # Cached: a page asks each of its rows (rules.backup_actions) about the same work.
+    @cached_property
     def restores_from(self) -> set[str]:
         """Backups that a restore reads from or is about to: ours, or running in Wix."""
         return {op.backup_wix_id for op in self.operations if op.is_restore} | set(
             self.restoring_from
         )
 
-    @property
+    @cached_property
+    def restore_running(self) -> bool:
+        """`rules.restore_running`, worked out once per page."""
+        return bool(self.restores_from) or any(
+            op.kind == Operation.Kind.RESTORE_SNAPSHOT for op in self.operations
+        )
+
+    @cached_property
     def deleting(self) -> set[str]:
         return {
             op.backup_wix_id for op in self.operations if op.kind == Operation.Kind.DELETE_BACKUP
@@ -81,9 +90,7 @@ def restore_running(work: InFlight) -> bool:
     """A restore of the site is asked for or running (Wix restores one at a time per site), from
     a Wix backup or from a snapshot: two restores writing the same site at once could each undo
     the other's work, and the Undo of either would be meaningless."""
-    return bool(work.restores_from) or any(
-        op.kind == Operation.Kind.RESTORE_SNAPSHOT for op in work.operations
-    )
+    return work.restore_running
 
 
 # --- What a backup offers ----------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 import html
 import re
+from collections.abc import Iterable
 from datetime import datetime, tzinfo
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
@@ -176,3 +178,20 @@ def emulator_url(site: Site) -> str:
 def emulator_collection_url(site: Site, collection_id: str) -> str:
     base = emulator_url(site)
     return f"{base}collections/{quote(collection_id, safe='')}/" if base else ""
+
+
+@register.simple_tag
+def kind_options(kinds: Iterable[tuple[str, str]], selected: str) -> SafeString:
+    """The activity filter's options ("Everything", then each kind), `selected` chosen: drawn
+    once per process and choice (the kinds are fixed), not at every view of a site's page."""
+    return _kind_options(tuple(kinds), selected or "")
+
+
+@lru_cache(maxsize=64)
+def _kind_options(kinds: tuple[tuple[str, str], ...], selected: str) -> SafeString:
+    options = ['<option value="">Everything</option>'] + [
+        f'<option value="{esc(value)}"{" selected" if value == selected else ""}>{esc(label)}'
+        "</option>"
+        for value, label in kinds
+    ]
+    return mark_safe("".join(options))  # noqa: S308 - each part escaped
