@@ -35,7 +35,7 @@ class _Compiled:
     compilers: list[SQLCompiler]
     statements: list[tuple[str, tuple[Any, ...]]]
     # The querysets read as models, compiled too (their compilers and statements follow the
-    # others' in the lists above).
+    # others' in the lists above), each as its `_model_reader`.
     models: list[QuerySet]
     # Each values_list statement's converters (compiler.get_converters), as results_iter would
     # work them out.
@@ -94,9 +94,15 @@ def fetch_prepared(
         querysets, models = list(build()), list(build_models())
         compilers = [qs.query.get_compiler(using=alias) for qs in [*querysets, *models]]
         statements = [c.as_sql() for c in compilers]
-        compiled = _Compiled(
-            tuple(ids), compilers, statements, models, [_converters(c) for c in compilers]
-        )
+        converters = [_converters(c) for c in compilers]
+        split = len(querysets)
+        readers = [
+            _model_reader(queryset, compiler, converter)
+            for queryset, compiler, converter in zip(
+                models, compilers[split:], converters[split:], strict=True
+            )
+        ]
+        compiled = _Compiled(tuple(ids), compilers, statements, readers, converters)
         found = {value for _, params in compiled.statements for value in params if _hashable(value)}
         if missing := [value for value in ids if value not in found]:
             # An id the SQL holds in another form (a str for a UUID) would never be swapped:
@@ -118,24 +124,31 @@ def fetch_prepared(
         converters=compiled.converters,
     )
     objects = [
-        _models_from(queryset, compiler, raw)
-        for queryset, compiler, raw in zip(
-            compiled.models, compiled.compilers[split:], rows[split:], strict=True
-        )
+        _models_from(reader, raw) for reader, raw in zip(compiled.models, rows[split:], strict=True)
     ]
     return rows[:split], objects
 
 
-def _models_from(queryset: QuerySet, compiler: SQLCompiler, rows: list[tuple[Any, ...]]) -> list:
-    """The model objects of rows read with `compiler` (related rows and annotations included),
-    made as Django makes them (`ModelIterable`), from what the pipeline already fetched."""
-    query = queryset.query.clone()
-    query.get_compiler = lambda *args, **kwargs: compiler  # type: ignore[method-assign]
-    clone = queryset._chain()
-    clone.query = query
+def _model_reader(
+    queryset: QuerySet, compiler: SQLCompiler, converters: dict[int, Any]
+) -> QuerySet:
+    """A copy of `queryset` that makes its objects with `compiler` (compiled once), whose
+    converters were worked out once too: `_models_from` gives it the rows to make them from."""
+    reader = queryset._chain()
+    reader.query = queryset.query.clone()
+    reader.query.get_compiler = lambda *args, **kwargs: compiler  # type: ignore[method-assign]
+    compiler.get_converters = lambda expressions: converters  # type: ignore[method-assign]
+    return reader
+
+
+def _models_from(reader: QuerySet, rows: list[tuple[Any, ...]]) -> list:
+    """The model objects of rows read with a `_model_reader`'s compiler (related rows and
+    annotations included), made as Django makes them (`ModelIterable`), from what the pipeline
+    already fetched."""
+    compiler = reader.query.get_compiler()
     compiler.execute_sql = lambda *args, **kwargs: [rows]  # type: ignore[method-assign]
     try:
-        return list(ModelIterable(clone))
+        return list(ModelIterable(reader))
     finally:
         del compiler.execute_sql
 
