@@ -15,8 +15,9 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from django.conf import settings
-from django.db import connections
+from django.db import DataError, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models import QuerySet
 from django.db.models.query import ModelIterable
 from django.db.models.sql.compiler import SQLCompiler
@@ -184,7 +185,25 @@ def _prepared_cursor(connection: BaseDatabaseWrapper) -> Any:
         # statements; only these cursors ask for it (Django's own bind on the client and never
         # prepare), and only when settings.DATABASE_PREPARED_READS allows it.
         raw.prepare_threshold = _ONLY_WHEN_ASKED
-    return connection._prepare_cursor(_prepared_cursor_class()(raw))
+    cursor = _prepared_cursor_class()(raw)
+    if connection.queries_logged:
+        connection.validate_thread_sharing()
+        return _LoggedPrepared(cursor, connection)
+    return connection._prepare_cursor(cursor)
+
+
+class _LoggedPrepared(CursorDebugWrapper):
+    """Logs what Django would log had it bound the parameters itself: the SQL with its values
+    (its own wrapper reads the text back from psycopg, which keeps none for a statement run by
+    name)."""
+
+    def execute(self, sql: Any, params: Any = None) -> Any:
+        try:
+            shown = self.db.ops.compose_sql(sql, params)
+        except DataError:
+            shown = sql
+        with self.debug_sql(shown):
+            return CursorWrapper.execute(self, sql, params)
 
 
 # A threshold no statement reaches: psycopg prepares only what is executed with prepare=True.

@@ -44,6 +44,7 @@ urlpatterns = [
     path("sites/<uuid:site_id>/live/", views.site_live, name="site_live"),
     path("sites/<uuid:site_id>/backup/", views.site_backup, name="backup_now"),
     path("sites/<uuid:site_id>/activity/", views.site_activity, name="activity"),
+    path("sites/<uuid:site_id>/backups/", views.site_backups, name="backups"),
     path("sites/<uuid:site_id>/key/", views.site_replace_key, name="replace_key"),
     path("sites/<uuid:site_id>/disconnect/", views.site_disconnect, name="disconnect"),
     path(

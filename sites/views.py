@@ -246,6 +246,20 @@ def site_activity(request: HttpRequest, site_id: Any) -> HttpResponse:
     return _render(request, "sites/activity.html", {"page": page, "site": site})
 
 
+@login_required
+@require_GET
+def site_backups(request: HttpRequest, site_id: Any) -> HttpResponse:
+    """All the site's backups, a page at a time (?page=), each offering what it offers on the
+    site's page."""
+    site = _site_for(request, site_id)
+    try:
+        number = int(request.GET.get("page") or 1)
+    except ValueError:
+        number = 1  # a page number that is not one: the newest page
+    page = pages.backups_page(site=site, number=number)
+    return _render(request, "sites/backups.html", {"page": page, "site": site})
+
+
 # --- Operations: back up, restore, delete ------------------------------------------------------
 
 

@@ -7,6 +7,7 @@ of rows.
 
 from .activity import ActivityPage, UnknownKind, activity_page
 from .alerts import AlertsPage, alerts_page, mailbox_enabled, mailbox_messages
+from .backups import BackupsPage, backups_page
 from .dashboard import Dashboard, dashboard
 from .live import dashboard_version, operation_version, site_version
 from .operation import OperationPage, operation_page
@@ -19,6 +20,7 @@ from .state import SiteState, site_state, site_states
 __all__ = [
     "ActivityPage",
     "AlertsPage",
+    "BackupsPage",
     "Dashboard",
     "ItemsPage",
     "OperationPage",
@@ -29,6 +31,7 @@ __all__ = [
     "UnknownKind",
     "activity_page",
     "alerts_page",
+    "backups_page",
     "dashboard",
     "dashboard_version",
     "items_page",

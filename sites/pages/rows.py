@@ -28,7 +28,9 @@ from .state import (
     states_from_rows,
 )
 
-BACKUPS_SHOWN = 25
+# The site's page shows the newest backups (Wix keeps at most 3 on-demand and 4 automatic ones
+# at a time; the rest are its history) and links to all of them (pages/backups.py).
+BACKUPS_SHOWN = 10
 RESTORATIONS_SHOWN = 10
 ACTIVITY_SHOWN = 20
 
@@ -121,6 +123,8 @@ class TableRows:
     backup_snapshots: dict[str, BackupSnapshotView] | None = None
     # Restores from snapshots and undos (pages/restores.py).
     restores: tuple[RestoreRun, ...] = ()
+    # More backups than shown: the table links to all of them.
+    more_backups: bool = False
 
 
 # Part of every key: a release that changes what the rows hold never reads those kept by another.
@@ -144,7 +148,8 @@ _ROWS_FORMAT = hashlib.blake2b(
 def rows_querysets(site: Site) -> list[QuerySet]:
     """The queries of a site's three tables and of the backup a new one evicts (none depends
     on another's answer: a first view sends them with the state's, pages/batch.py)."""
-    backups = rules.with_pins(site.backups.all()).values_list(*_BACKUP_FIELDS)[:BACKUPS_SHOWN]
+    # One more than shown: whether to link to all of them.
+    backups = rules.with_pins(site.backups.all()).values_list(*_BACKUP_FIELDS)[: BACKUPS_SHOWN + 1]
     # What a restoration's row says of its backup (its type and when), read with it: the backup
     # may be far down the list, or gone from it.
     source = Backup.objects.filter(site=OuterRef("site"), wix_id=OuterRef("backup_wix_id"))
@@ -163,24 +168,32 @@ def rows_querysets(site: Site) -> list[QuerySet]:
     # The backups holding a slot, oldest first, with their pins: what one more backup makes go
     # (rules.next_backup_plan: Wix's eviction, or the rotation's delete of an unpinned one).
     holding = rules.holding_slots(site).values_list(*_BACKUP_FIELDS)
-    # The snapshots taken with the backups shown, so each shows as one row with its backup: by
-    # the backup once linked (engine/states.py), by the Back up now that made it before.
     shown = site.backups.all()  # in the table's order
-    backup_snapshots = (
+    backup_snapshots = backup_snapshots_queryset(
+        site,
+        Subquery(shown.values("pk")[:BACKUPS_SHOWN]),
+        Subquery(shown.values("wix_id")[:BACKUPS_SHOWN]),
+    )
+    return [backups, restorations, activity, holding, backup_snapshots]
+
+
+def backup_snapshots_queryset(site: Site, pks: Any, wix_ids: Any) -> QuerySet:
+    """The snapshots taken with the backups `pks` (or of Wix ids `wix_ids`), so each shows as
+    one row with its backup: by the backup once linked (engine/states.py), by the Back up now
+    that made it before. Oldest first: a backup with two (a retry) shows its newest."""
+    return (
         site.snapshots.filter(
-            Q(backup__in=Subquery(shown.values("pk")[:BACKUPS_SHOWN]))
-            | Q(
-                backup__isnull=True,
-                backup_operation__backup_wix_id__in=Subquery(
-                    shown.values("wix_id")[:BACKUPS_SHOWN]
-                ),
-            )
+            Q(backup__in=pks) | Q(backup__isnull=True, backup_operation__backup_wix_id__in=wix_ids)
         )
         .annotate(backup_wix=Coalesce("backup__wix_id", "backup_operation__backup_wix_id"))
         .order_by("started_at", "id")
         .values_list("backup_wix", *BackupSnapshotView._fields[1:])
     )
-    return [backups, restorations, activity, holding, backup_snapshots]
+
+
+def backup_snapshot_views(rows: list[tuple[Any, ...]]) -> dict[str, BackupSnapshotView]:
+    """`backup_snapshots_queryset`'s rows by backup (the newest of a backup wins)."""
+    return {row[0]: BackupSnapshotView(*row) for row in rows}
 
 
 def _models_querysets(site: Site) -> list[QuerySet]:
@@ -192,13 +205,13 @@ def _rows_from(results: list[list[tuple[Any, ...]]], models: list[list[Any]]) ->
     snapshots, restores = models
     backups, restorations, activity, holding, backup_snapshots = results
     return TableRows(
-        backups=tuple(BackupView(*values) for values in backups),
+        backups=tuple(BackupView(*values) for values in backups[:BACKUPS_SHOWN]),
+        more_backups=len(backups) > BACKUPS_SHOWN,
         restorations=tuple(_restoration_row(values) for values in restorations),
         activity=tuple(ActivityView(*values) for values in activity),
         slots=tuple(BackupView(*values) for values in holding),
         snapshots=snapshot_rows_read(snapshots),
-        # Oldest first: a backup with two (a retry) shows its newest.
-        backup_snapshots={row[0]: BackupSnapshotView(*row) for row in backup_snapshots},
+        backup_snapshots=backup_snapshot_views(backup_snapshots),
         restores=tuple(restores),
     )
 

@@ -1,5 +1,6 @@
 """A site's page: its summary, what runs, its backups, restorations and activity."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -91,6 +92,8 @@ class SiteTables:
     activity: list["ActivityView"]
     # Restores from snapshots and undos, with their Undo now (pages/restores.py).
     restores: list[RestoreRow] = field(default_factory=list)
+    # More backups than shown (the table links to all of them).
+    more_backups: bool = False
 
 
 @dataclass
@@ -151,17 +154,30 @@ class SitePage:
         return snapshot_section(self.site, self.rows.snapshots)
 
 
+def backup_rows(
+    backups: Iterable[BackupView],
+    *,
+    work: rules.InFlight,
+    slots: Iterable[BackupView],
+    snapshots: dict[str, BackupSnapshotView] | None,
+) -> list[BackupRow]:
+    """Each backup with what its row offers now (rules.backup_actions) and its snapshot.
+    `slots`: the site's slot-holding backups (how many are pinned)."""
+    snapshots = snapshots or {}
+    pins_used = sum(1 for b in slots if b.pinned)
+    return [
+        BackupRow(b, rules.backup_actions(b, work, pins_used=pins_used), snapshots.get(b.wix_id))
+        for b in backups
+    ]
+
+
 def site_tables(*, rows: TableRows, work: rules.InFlight) -> SiteTables:
     """The tables with what each backup offers now (rules.backup_actions)."""
-    snapshots = rows.backup_snapshots or {}
-    pins_used = sum(1 for b in rows.slots if b.pinned)
     return SiteTables(
-        backups=[
-            BackupRow(
-                b, rules.backup_actions(b, work, pins_used=pins_used), snapshots.get(b.wix_id)
-            )
-            for b in rows.backups
-        ],
+        backups=backup_rows(
+            rows.backups, work=work, slots=rows.slots, snapshots=rows.backup_snapshots
+        ),
+        more_backups=rows.more_backups,
         restorations=list(rows.restorations),
         activity=list(rows.activity),
         restores=restore_rows(list(rows.restores), work),

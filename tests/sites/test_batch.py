@@ -185,3 +185,15 @@ def test_prepared_reads_can_be_turned_off_for_a_pooler(owner, settings):
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_prepared_statements")
         assert cursor.fetchone()[0] == 0
+
+
+def test_a_prepared_read_is_logged_with_its_values_as_any_query(owner):
+    """Run by name on the server, a statement leaves psycopg no text: the log still shows the
+    SQL with the site's id, as Django logs any query."""
+    site = make_site(owner, "Logged")
+    with CaptureQueriesContext(connection) as queries:
+        batch.fetch_prepared(("logged", 1), [site.pk], lambda: state_querysets([site.pk]))
+        batch.fetch_prepared(("logged", 1), [site.pk], lambda: state_querysets([site.pk]))
+    assert len(queries.captured_queries) == 2 * STATE_QUERIES
+    for query in queries.captured_queries:
+        assert site.pk.hex in query["sql"].replace("-", "")

@@ -153,3 +153,42 @@ def test_activity_names_a_backup_by_its_time_in_the_owners_zone(owner_client, ow
     tokyo = backup.requested_at.astimezone(zoneinfo.ZoneInfo("Asia/Tokyo"))
     assert f"Restore all collections from the backup of {tokyo.day} {tokyo:%b %Y, %H:%M}" in section
     assert "UTC" not in section
+
+
+def test_the_page_shows_the_newest_backups_and_links_to_all_of_them(owner_client, site):
+    """Wix keeps a few backups at a time; the mirror keeps the history. The site's page draws
+    the newest (BACKUPS_SHOWN) and links to the whole list, paged, where every row offers what it
+    offers on the site's page (an old automatic backup can still be restored from there)."""
+    from sites.pages import backups as backups_page
+    from sites.pages.rows import BACKUPS_SHOWN
+
+    oldest_auto = make_backup(site, type=Backup.AUTO, age=timedelta(days=20))
+    deleted = [
+        make_backup(site, status=Backup.DELETED, age=timedelta(days=10, hours=i))
+        for i in range(backups_page.PAGE_SIZE)
+    ]
+    newest = [make_backup(site, age=timedelta(hours=i + 1)) for i in range(BACKUPS_SHOWN)]
+    html = page(owner_client, site)
+    assert rows(html, "data-backup") == [b.wix_id for b in newest]
+    link = reverse("sites:backups", args=[site.pk])
+    assert f'href="{link}" data-all-backups' in html
+
+    first = owner_client.get(link)
+    assert first.status_code == 200
+    listed = rows(first.text, "data-backup")
+    assert listed == [b.wix_id for b in [*newest, *deleted]][: backups_page.PAGE_SIZE]
+    assert "Older →" in first.text and "← Newer" not in first.text
+    second = owner_client.get(link, {"page": 2})
+    assert (
+        rows(second.text, "data-backup")
+        == [b.wix_id for b in [*newest, *deleted, oldest_auto]][backups_page.PAGE_SIZE :]
+    )
+    restore = reverse("sites:restore", args=[site.pk, oldest_auto.wix_id])
+    assert f'href="{restore}"' in second.text  # still restorable, one click from its page
+    assert "← Newer" in second.text and "Older →" not in second.text
+    assert owner_client.get(link, {"page": "x"}).status_code == 200  # the newest page
+
+
+def test_a_site_with_few_backups_links_to_no_other_list(owner_client, site):
+    make_backup(site)
+    assert "data-all-backups" not in page(owner_client, site)
