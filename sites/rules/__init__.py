@@ -49,6 +49,7 @@ from .restores import (
     snapshot_restore_refusal,
     undo_collections,
     undo_of,
+    undo_offered_until,
     undo_refusal,
 )
 from .snapshots import (
@@ -128,6 +129,7 @@ __all__ = [
     "snapshot_use_refusal",
     "undo_collections",
     "undo_of",
+    "undo_offered_until",
     "undo_refusal",
     "with_pins",
     "wix_work_unasked",

@@ -139,6 +139,14 @@ def test_previews_and_safety_snapshots_never_push_out_the_owners_last_two(store,
     assert "kept 7 days after its restore for Undo, apart from the retention rules" in safety_row
     assert "safety snapshot of a restore" in safety_row
 
+    # The recent restore's page says until when its Undo is offered; the old one's says why not.
+    recent_page = client.get(reverse("sites:operation", args=[site.pk, recent_restore.pk])).text
+    assert "data-undo>Undo this restore</a>" in recent_page
+    assert "data-undo-until>Offered until" in recent_page
+    old_page = client.get(reverse("sites:operation", args=[site.pk, old_restore.pk])).text
+    assert "data-undo>" not in old_page
+    assert "This restore has no safety snapshot to go back to." in old_page
+
     # The old restore can no longer be undone, and says why; the recent one still can.
     with pytest.raises(engine.OperationRefused, match="no safety snapshot"):
         engine.restore_undo_request(operation=old_restore, user=owner)
