@@ -36,42 +36,24 @@ from __future__ import annotations
 
 import argparse
 import math
-import threading
 import time
 import tracemalloc
 from pathlib import Path
 from typing import Any
 
 from bench import _harness as h
-
-PAGE = 1000
+from bench._snapshot_data import (
+    PAGE,
+    Pager,
+    PeakMemory,
+    change_one_percent,
+    connect_filled,
+    snapshot_stack,
+)
 
 
 def folder_bytes(root: Path) -> int:
     return sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
-
-
-class PeakMemory:
-    """The worker tree's peak PSS while the block runs, sampled in a thread."""
-
-    def __init__(self, stack: h.Stack) -> None:
-        self.stack = stack
-        self.peak = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-
-    def _sample(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self.stack.worker_memory().pss)
-            self._stop.wait(0.1)
-
-    def __enter__(self) -> PeakMemory:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 def main() -> int:
@@ -84,35 +66,14 @@ def main() -> int:
     )
     args = parser.parse_args()
     report = h.Report(f"Snapshots of {args.items:,} and {args.small:,} items")
-    stack = h.Stack(name="snapshot", web_workers=2)
-    # The store: in the run's folder (removed after a clean run, as the logs are).
-    workdir = stack.workdir / "snapshots"
-    stack.env = {
-        "WBM_SNAPSHOT_STORAGE": str(workdir),
-        "WIXEMULATOR_RATE_LIMIT": "1000000",
-        "WIX_READ_TIMEOUT": "120",
-    }
-    stack.boot()
-    stack.start_engine()
-
-    from django.utils import timezone
+    stack, workdir = snapshot_stack("snapshot")
 
     from sites import engine
     from sites.models import Operation, Snapshot
     from sites.snapshots import PackReader, export_zip, manifest_entries, read_manifest
-    from wixapi import ApiKeyAuth, WixDataClient
-    from wixemulator import demo
-    from wixemulator.models import EmuItem, EmuRequestLog, EmuSite
+    from wixemulator.models import EmuRequestLog
 
     owner = h.make_owner()
-
-    def connect(name: str, items: int) -> tuple[Any, Any]:
-        site, creds = h.connect_emulated(owner, stack, name=name)
-        emulated = EmuSite.objects.get(site_id=creds.site_id)
-        demo.fill(emulated)
-        if items:
-            demo.add_items(emulated, items)
-        return site, creds
 
     def snapshot(site: Any) -> tuple[Snapshot, float]:
         started = time.perf_counter()
@@ -184,38 +145,23 @@ def main() -> int:
         report.note(f"zip of {zip_bytes / (1024 * 1024):.1f} MB")
 
     if args.only == "download":
-        large, _ = connect("Large", args.items)
+        large, _ = connect_filled(owner, stack, "Large", args.items)
         first, took = snapshot(large)
         report.note(f"snapshot of {first.item_count:,} items taken in {took:.1f} s")
         download_figure(*download_times(first))
         return report.finish()
 
     t0 = time.perf_counter()
-    warm, _ = connect("Warm-up", 0)
-    large, large_creds = connect("Large", args.items)
-    small, _ = connect("Small", args.small)
+    warm, _ = connect_filled(owner, stack, "Warm-up", 0)
+    large, large_creds = connect_filled(owner, stack, "Large", args.items)
+    small, _ = connect_filled(owner, stack, "Small", args.small)
     report.note(f"sites made in {time.perf_counter() - t0:.1f} s")
 
     snapshot(warm)  # imports, connections, the first task: part of what idle means here
     idle = stack.worker_memory().pss
 
-    client = WixDataClient(
-        stack.emulator_url,
-        ApiKeyAuth(api_key=large_creds.api_key, site_id=large_creds.site_id),
-        read_timeout=120,
-    )
-    collections = list(client.iter_collections())
-
-    def page_through() -> tuple[float, int]:
-        started = time.perf_counter()
-        seen = 0
-        for collection in collections:
-            size = min(PAGE, collection.max_page_size or PAGE)
-            for item in client.iter_items(collection.id, page_size=size):
-                seen += bool(item.id)
-        return time.perf_counter() - started, seen
-
-    baseline_before, items = page_through()
+    pager = Pager(stack, large_creds)
+    baseline_before, items = pager.page_through()
     queries = EmuRequestLog.objects.filter(site__site_id=large_creds.site_id, status=200)
     calls_before = {
         "query": queries.filter(path__endswith="/items/query").count(),
@@ -227,8 +173,8 @@ def main() -> int:
         "query": queries.filter(path__endswith="/items/query").count() - calls_before["query"],
         "list": queries.filter(path__endswith="/v2/collections").count() - calls_before["list"],
     }
-    baseline_after, _ = page_through()
-    client.close()
+    baseline_after, _ = pager.page_through()
+    pager.close()
     baseline = h.median([baseline_before, baseline_after])
     with PeakMemory(stack) as small_memory:
         small_snapshot, _ = snapshot(small)
@@ -238,16 +184,7 @@ def main() -> int:
     second, _ = snapshot(large)
     second_bytes = folder_bytes(store_root) - first_bytes
 
-    # 1% of the items changed, spread over every native collection, as an owner's edits would.
-    changed = list(
-        EmuItem.objects.filter(collection__site__site_id=large_creds.site_id)
-        .exclude(collection__collection_id="Stores/Products")
-        .order_by("?")[: items // 100]
-    )
-    now = timezone.now().isoformat()
-    for item in changed:
-        item.data = {**item.data, "benchEditedAt": now}
-    EmuItem.objects.bulk_update(changed, ["data"], batch_size=1000)
+    changed = change_one_percent(large_creds.site_id, items)
     before_third = folder_bytes(store_root)
     third, _ = snapshot(large)
     third_bytes = folder_bytes(store_root) - before_third
@@ -260,13 +197,13 @@ def main() -> int:
     pages = sum(
         math.ceil(
             c["items"]
-            / min(PAGE, next(x.max_page_size or PAGE for x in collections if x.id == c["id"]))
+            / min(PAGE, next(x.max_page_size or PAGE for x in pager.collections if x.id == c["id"]))
         )
         or 1
         for c in first.collections
     )
     report.note(
-        f"{items:,} items in {len(collections)} collections; first snapshot stored "
+        f"{items:,} items in {len(pager.collections)} collections; first snapshot stored "
         f"{first_bytes / mb:.1f} MB ({first.new_objects:,} objects)"
     )
     report.figure(
@@ -307,7 +244,7 @@ def main() -> int:
         ok=second_bytes < 0.01 * first_bytes,
     )
     report.figure(
-        f"new bytes after 1% changed ({len(changed):,} items)",
+        f"new bytes after 1% changed ({changed:,} items)",
         third_bytes / 1024,
         " KB",
         baseline=first_bytes / 1024,

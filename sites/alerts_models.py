@@ -49,6 +49,12 @@ class Incident(models.Model):
     def __str__(self) -> str:
         return f"{self.get_cause_display()} ({'open' if self.resolved_at is None else 'resolved'})"
 
+    @classmethod
+    def cause_bit(cls, cause: str) -> int:
+        """The cause's bit in `Site.incidents_open` (its place among the causes: a new cause is
+        added at the end of `Cause`, so no bit ever changes meaning)."""
+        return 1 << cls.Cause.values.index(cause)
+
 
 class AlertChannel(models.Model):
     """Where an owner hears of incidents: an e-mail address or a webhook URL."""

@@ -64,6 +64,10 @@ class Site(models.Model):
     # for it have failed (cleared by the next good sync; over an hour opens an incident).
     stale_after_days = models.PositiveSmallIntegerField(default=8)
     sync_failing_since = models.DateTimeField(null=True, blank=True)
+    # The causes of its open incidents, a bit each (`Incident.cause_bit`), written with each
+    # opening and resolution (engine/incidents.py): an operation's end reads it with the site
+    # and looks for an incident to resolve only when one of its cause may be open.
+    incidents_open = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["name", "created_at"]

@@ -23,6 +23,11 @@ class Snapshot(models.Model):
         COMPLETE = "complete", "Complete"
         FAILED = "failed", "Failed"
 
+    class TakenFor(models.TextChoices):
+        OWNER = "owner", "The owner's"
+        PREVIEW = "preview", "A restore preview's live reading"
+        SAFETY = "safety", "A restore's safety snapshot"
+
     # How many damaged or missing items a verify lists by name (the counts are always whole).
     PROBLEMS_KEPT = 20
 
@@ -51,6 +56,10 @@ class Snapshot(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     # Retention never prunes a pinned snapshot.
     pinned = models.BooleanField(default=False)
+    # Why it was taken. The owner's (asked, scheduled, with a Back up now) are what the site's
+    # retention rules count; a restore preview's live reading and a restore's safety snapshot
+    # follow a rule of their own (rules.kept_apart) and never push one of the owner's out.
+    taken_for = models.CharField(max_length=8, choices=TakenFor.choices, default=TakenFor.OWNER)
     # While it runs, after every page read: "Products: 12,000 of 40,000 items".
     progress_collection = models.CharField(max_length=255, blank=True)
     progress_items = models.PositiveIntegerField(default=0)

@@ -5,12 +5,19 @@ in one transaction: an alert is never lost nor sent for an incident that was not
 database's partial unique index (one open incident per site and cause) settles any race between
 the beat's check, a refresh and a worker finishing an operation. The callers move the site's
 version (`states.site_touch`): the pages show open incidents as "needs attention".
+
+`Site.incidents_open` says which causes have an open incident, a bit each, set and cleared in
+the transaction that opens or resolves one (an atomic `|` and `&`, so two causes changing at
+once never undo each other): an operation's success, most of all a backup's, reads it with the
+site it already holds and does no incident work while its cause's bit is clear
+(bench/scale.py).
 """
 
 import logging
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 
 from .. import rules
 from ..models import Alert, Incident, Operation, Site
@@ -26,6 +33,7 @@ def incident_open(site: Site, cause: str, text: str, now: datetime) -> bool:
     try:
         with transaction.atomic():
             incident = Incident.objects.create(site=site, cause=cause, text=text, opened_at=now)
+            _mark(site, cause, opened=True)
             label = Incident.Cause(cause).label
             alert_raise(
                 owner_id=site.owner_id,
@@ -54,6 +62,7 @@ def incident_resolve(site: Site, cause: str, now: datetime) -> bool:
             resolved_at=now
         ):
             return False
+        _mark(site, cause, opened=False)
         label = Incident.Cause(cause).label
         alert_raise(
             owner_id=site.owner_id,
@@ -67,10 +76,32 @@ def incident_resolve(site: Site, cause: str, now: datetime) -> bool:
     return True
 
 
+def _mark(site: Site, cause: str, *, opened: bool) -> None:
+    """Set or clear the cause's bit of `Site.incidents_open`, in the caller's transaction, and
+    on the caller's copy of the site (a later operation of the same task reads it there)."""
+    bit = Incident.cause_bit(cause)
+    change = F("incidents_open").bitor(bit) if opened else F("incidents_open").bitand(~bit)
+    Site.objects.filter(pk=site.pk).update(incidents_open=change)
+    site.incidents_open = site.incidents_open | bit if opened else site.incidents_open & ~bit
+
+
+def operation_incident(operation: Operation, *, failed: bool) -> str | None:
+    """The cause whose incident this operation's end opens or may resolve, if any: a failure's
+    cause, or a success's cause while the site (as its caller read it) has one open. None: the
+    end does no incident work, so it needs no transaction of its own for it."""
+    cause = rules.CAUSE_OF_OPERATION.get(operation.kind)
+    if cause is None or failed:
+        return cause
+    # Read with the site the caller holds, not looked up again: an incident opened since then
+    # (another operation of the kind failing meanwhile, which one operation of a kind at a time
+    # per site rules out for snapshots and restores) is resolved by the kind's next success.
+    return cause if operation.site.incidents_open & Incident.cause_bit(cause) else None
+
+
 def operation_ended(operation: Operation, *, failed: bool, error: str, now: datetime) -> bool:
     """A failed operation opens its kind's incident; a success of that kind resolves it. True
     when an incident changed (the caller moves the site's version)."""
-    cause = rules.CAUSE_OF_OPERATION.get(operation.kind)
+    cause = operation_incident(operation, failed=failed)
     if cause is None:
         return False
     if failed:

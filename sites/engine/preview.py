@@ -95,7 +95,9 @@ def preview_request(
         if not chosen:
             raise OperationRefused("This snapshot holds no collection to compare.")
         already = rules.snapshot_running(locked)
-        reading = already or record_snapshot(site=locked, user=user)
+        reading = already or record_snapshot(
+            site=locked, user=user, taken_for=Snapshot.TakenFor.PREVIEW
+        )
         now = timezone.now()
         operation = Operation.objects.create(
             site=locked,

@@ -33,7 +33,7 @@ def record_safety(
     """Record the restore's safety snapshot (or the site's snapshot being taken now, which reads
     the site before the restore writes just as well) and its `RestoreRun`. The caller holds the
     site's row lock inside a transaction."""
-    safety_operation = record_snapshot(site=site, user=user)
+    safety_operation = record_snapshot(site=site, user=user, taken_for=Snapshot.TakenFor.SAFETY)
     safety = Snapshot.objects.get(operation=safety_operation)
     return RestoreRun.objects.create(operation=operation, mode=mode, safety=safety, **fields)
 

@@ -29,6 +29,16 @@ logger = logging.getLogger(__name__)
 GC_GRACE = timedelta(hours=1)
 
 
+# Why a preview's live reading or a safety snapshot went (rules.kept_apart), in the activity log.
+_APART_GONE = {
+    Snapshot.TakenFor.PREVIEW: "it was the live reading of a restore preview, no longer needed",
+    Snapshot.TakenFor.SAFETY: (
+        f"it was the safety snapshot of a restore that ended over {rules.SAFETY_KEPT.days} days "
+        "ago (Undo no longer offered)"
+    ),
+}
+
+
 @dataclass(frozen=True)
 class PruneResult:
     # Storage ids of the snapshots removed.
@@ -63,7 +73,7 @@ def snapshots_prune(*, site_id: Any, now: datetime | None = None) -> PruneResult
 
 
 def _prune(site: Site, now: datetime) -> PruneResult:
-    preview = rules.retention_preview(site)
+    preview = rules.retention_preview(site, now=now)
     verifying = set(
         Snapshot.objects.filter(
             site=site, verify_operation__state__in=Operation.RUNNING
@@ -71,7 +81,9 @@ def _prune(site: Site, now: datetime) -> PruneResult:
     )
     store = site_store(site.pk)
     removed = []
-    for snapshot in preview.pruned:
+    gone = [(s, "it was kept by none of the site's retention rules") for s in preview.pruned]
+    gone += [(s, _APART_GONE[s.taken_for]) for s in preview.apart_pruned]
+    for snapshot, why in gone:
         if snapshot.pk in verifying:
             continue  # next time, once its verify has read what it needs
         delete_snapshot(store, snapshot.storage_id)
@@ -82,7 +94,7 @@ def _prune(site: Site, now: datetime) -> PruneResult:
             outcome=Activity.INFO,
             message="Retention removed the snapshot",
             backup_at=snapshot.started_at,
-            detail="it was kept by none of the site's retention rules",
+            detail=why,
         )
     if removed:
         site_touch(site.pk)

@@ -31,13 +31,21 @@ def record_snapshot(
     user: AbstractBaseUser | None,
     backup_operation: Operation | None = None,
     via: str = "",
+    taken_for: str = Snapshot.TakenFor.OWNER,
 ) -> Operation:
     """Record a snapshot request; the caller holds the site's row lock inside a transaction.
 
-    One snapshot of a site at a time: while one is being taken, it is returned instead.
+    One snapshot of a site at a time: while one is being taken, it is returned instead (and
+    becomes the owner's when the owner asked for one: the site's retention rules count it).
+    `taken_for`: a restore preview's live reading or a restore's safety snapshot, which follow
+    a retention rule of their own (`rules.kept_apart`).
     """
     running = rules.snapshot_running(site)
     if running is not None:
+        if taken_for == Snapshot.TakenFor.OWNER:
+            Snapshot.objects.filter(operation=running).exclude(taken_for=taken_for).update(
+                taken_for=taken_for
+            )
         return running
     now = timezone.now()
     operation = Operation.objects.create(
@@ -49,7 +57,11 @@ def record_snapshot(
     )
     # A copy's age is business time (clock.py): the stale check and the pages judge it so.
     snapshot = Snapshot(
-        site=site, operation=operation, backup_operation=backup_operation, started_at=clock.now()
+        site=site,
+        operation=operation,
+        backup_operation=backup_operation,
+        taken_for=taken_for,
+        started_at=clock.now(),
     )
     snapshot.storage_id = str(snapshot.pk)
     snapshot.save()

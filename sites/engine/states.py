@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from ..models import Activity, Backup, Operation, Site, Snapshot
 from .backoff import backoff  # noqa: F401 - the engine's modules import it from here
-from .incidents import operation_ended
+from .incidents import operation_ended, operation_incident
 from .words import operation_words
 
 logger = logging.getLogger(__name__)
@@ -92,8 +92,12 @@ def version_up(news: bool = True) -> dict[str, Any]:
 
 
 def finish(operation: Operation, *, state: str, error: str = "", from_state: str) -> bool:
-    # The end, its activity entry and the incident it opens or resolves (with its alert in the
-    # outbox) are one transaction: none is ever written without the others.
+    # An end that opens an incident, or may resolve one, is one transaction with its activity
+    # entry and that incident (its alert in the outbox): none is ever written without the others.
+    # Any other end (every success while its cause has no incident open: nearly all of them)
+    # writes what it wrote before alerts, without that transaction (bench/scale.py).
+    if operation_incident(operation, failed=state == Operation.State.FAILED) is None:
+        return _finish(operation, state=state, error=error, from_state=from_state)
     with transaction.atomic():
         return _finish(operation, state=state, error=error, from_state=from_state)
 

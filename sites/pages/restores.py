@@ -3,6 +3,7 @@ restore's mode, source and counts (live, written after every bulk call), the ite
 whether "Undo this restore" is offered (`rules.undo_refusal`)."""
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db.models import OuterRef, QuerySet, Subquery
 
@@ -21,6 +22,8 @@ class RestoreInfo:
     # The collections an Undo restores whole.
     collections: list[str] = field(default_factory=list)
     undone_by: Operation | None = None
+    # When Undo stops being offered (its safety snapshot removed by retention), if ever.
+    until: datetime | None = None
 
     @property
     def offered(self) -> bool:
@@ -62,7 +65,13 @@ def restore_info(operation: Operation) -> RestoreInfo | None:
         collections = rules.undo_collections(operation, run, backup)
         if not collections and not refusal:
             refusal = "Its safety snapshot holds none of the collections it wrote."
-    return RestoreInfo(run=run, refusal=refusal, collections=collections, undone_by=undone)
+    return RestoreInfo(
+        run=run,
+        refusal=refusal,
+        collections=collections,
+        undone_by=undone,
+        until=rules.undo_offered_until(operation, run),
+    )
 
 
 def restore_undo_page(operation: Operation) -> RestoreInfo:

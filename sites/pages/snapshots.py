@@ -31,6 +31,12 @@ class SnapshotRow:
         return op is not None and op.state in Operation.RUNNING
 
     @property
+    def kept_apart(self) -> str:
+        """A preview's live reading or a safety snapshot: not one of the owner's copies, kept by a
+        rule of its own (words; "" for the owner's)."""
+        return rules.kept_apart_words(self.snapshot)
+
+    @property
     def progress(self) -> str:
         """While it runs: "Products: 12,000 of 40,000 items" (the page read last)."""
         s = self.snapshot
@@ -70,6 +76,10 @@ class SnapshotSection:
     total: int
     with_backup: bool
     retention: rules.RetentionRules
+
+    @property
+    def safety_days(self) -> int:
+        return rules.SAFETY_KEPT.days
 
     @property
     def more(self) -> int:

@@ -2,6 +2,7 @@
 an Undo is offered."""
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from ..models import (
     Backup,
@@ -10,7 +11,7 @@ from ..models import (
     Snapshot,
 )
 from .backups import InFlight, restore_running
-from .snapshots import snapshot_use_refusal
+from .snapshots import SAFETY_KEPT, snapshot_use_refusal
 
 
 def snapshot_restore_refusal(snapshot: Snapshot, mode: str, collections: Iterable[str]) -> str:
@@ -51,6 +52,18 @@ def undo_refusal(
     if restore_running(work):
         return "A restore of this site is already running; wait for it to end."
     return ""
+
+
+def undo_offered_until(operation: Operation, run: RestoreRun | None) -> datetime | None:
+    """Until when "Undo this restore" can be offered: its safety snapshot, taken for it, is
+    removed by retention then (rules.kept_apart); None when no end is set (still running, no
+    safety snapshot, or one that is pinned or the owner's, which their own rules keep)."""
+    safety = run.safety if run is not None else None
+    if safety is None or safety.pinned or operation.finished_at is None:
+        return None
+    if safety.taken_for != Snapshot.TakenFor.SAFETY:
+        return None
+    return operation.finished_at + SAFETY_KEPT
 
 
 def undo_of(operation: Operation) -> Operation | None:

@@ -1,16 +1,20 @@
 """Snapshots: one at a time per site, what a snapshot row offers and why not, retention and its
 dry run, restore previews."""
 
-from dataclasses import dataclass
-from datetime import tzinfo
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
+from django.utils import timezone
 
 from ..models import (
     Backup,
     Operation,
+    Preview,
     Profile,
+    RestoreRun,
     Site,
     Snapshot,
 )
@@ -98,28 +102,119 @@ def owner_time_zone(site: Site) -> tzinfo:
         return ZoneInfo(settings.TIME_ZONE)
 
 
+# A restore preview's live reading is kept while its preview is computed and for a day after
+# it was asked: the preview says "as read 3 minutes ago" and asks for a fresh reading when the
+# live data may have moved on, so a day-old reading serves no decision; its counts stay, only its
+# items' field differences can no longer be read. Its preview gone, nothing reads it.
+PREVIEW_READING_KEPT = timedelta(days=1)
+# A restore's safety snapshot is kept while the restore runs and for a week after it ended: the
+# time its "Undo this restore" is offered (an undo needs it; rules.undo_refusal). Then it goes:
+# the owner's own snapshots keep the site's history. Pinned, it stays like any pinned snapshot.
+SAFETY_KEPT = timedelta(days=7)
+
+KEPT_APART_WORDS = {
+    Snapshot.TakenFor.PREVIEW: "kept a day for its preview, apart from the retention rules",
+    Snapshot.TakenFor.SAFETY: (
+        f"kept {SAFETY_KEPT.days} days after its restore for Undo, apart from the retention rules"
+    ),
+}
+
+
+def kept_apart_words(snapshot: Snapshot) -> str:
+    """What the snapshots list says of a preview's reading or a safety snapshot ("" for the
+    owner's): they are not the owner's copies and do not count against the rules."""
+    return KEPT_APART_WORDS.get(snapshot.taken_for, "")
+
+
+@dataclass(frozen=True)
+class Uses:
+    """What still needs a preview reading or a safety snapshot: the end of each restore it is
+    the safety snapshot of (None while it runs), whether a restore reading it runs (an Undo),
+    and each preview reading it (running, asked at)."""
+
+    restores_ended: list[datetime | None] = field(default_factory=list)
+    read_by_restore: bool = False
+    previews: list[tuple[bool, datetime]] = field(default_factory=list)
+
+
+def kept_apart(snapshot: Snapshot, uses: Uses, now: datetime) -> str:
+    """Why a preview's live reading or a restore's safety snapshot is kept now ("" when it goes),
+    whatever it was taken for (one may serve as the other too)."""
+    if snapshot.pinned:
+        return "pinned"
+    if uses.read_by_restore:
+        return "read by a restore"
+    for ended in uses.restores_ended:
+        if ended is None or now - ended < SAFETY_KEPT:
+            return "safety snapshot of a recent restore (Undo)"
+    for running, asked in uses.previews:
+        if running or now - asked < PREVIEW_READING_KEPT:
+            return "live reading of a recent restore preview"
+    return ""
+
+
+def _uses(snapshots: list[Snapshot]) -> dict[str, Uses]:
+    """What needs each of these snapshots, in three queries (none when there are none)."""
+    if not snapshots:
+        return {}
+    ids = [s.pk for s in snapshots]
+    ended: dict[str, list[datetime | None]] = defaultdict(list)
+    for safety_id, state, finished in RestoreRun.objects.filter(safety_id__in=ids).values_list(
+        "safety_id", "operation__state", "operation__finished_at"
+    ):
+        ended[str(safety_id)].append(None if state in Operation.RUNNING else finished)
+    reading = {
+        str(pk)
+        for pk in RestoreRun.objects.filter(
+            source_id__in=ids, operation__state__in=Operation.RUNNING
+        ).values_list("source_id", flat=True)
+    }
+    previews: dict[str, list[tuple[bool, datetime]]] = defaultdict(list)
+    for live_id, state, asked in Preview.objects.filter(live_id__in=ids).values_list(
+        "live_id", "state", "created_at"
+    ):
+        previews[str(live_id)].append((state == Preview.State.RUNNING, asked))
+    return {str(pk): Uses(ended[str(pk)], str(pk) in reading, previews[str(pk)]) for pk in ids}
+
+
 @dataclass(frozen=True)
 class RetentionPreview:
-    """What the rules keep (newest first, with why) and what they would remove."""
+    """What the rules keep (newest first, with why) and what they would remove, of the owner's
+    snapshots; and of the previews' readings and safety snapshots, kept apart, which their own
+    rule (`kept_apart`) keeps and which it removes."""
 
     kept: list[tuple[Snapshot, str]]
     pruned: list[Snapshot]
     plan: RetentionPlan
+    apart_kept: list[tuple[Snapshot, str]] = field(default_factory=list)
+    apart_pruned: list[Snapshot] = field(default_factory=list)
 
 
-def retention_preview(site: Site, rules: RetentionRules | None = None) -> RetentionPreview:
+def retention_preview(
+    site: Site, rules: RetentionRules | None = None, *, now: datetime | None = None
+) -> RetentionPreview:
     """Which of the site's complete snapshots `rules` (default: the site's own) keep, and which
     they remove: the dry run the page shows before a change, and the plan a prune carries out.
-    Running and failed snapshots are never part of it."""
-    complete = {
-        str(s.pk): s for s in site.snapshots.filter(state=Snapshot.State.COMPLETE).order_by()
-    }
+    Running and failed snapshots are never part of it. The rules count the owner's snapshots
+    only: a preview's live reading or a safety snapshot never takes the place of one of them."""
+    now = now or timezone.now()
+    complete: dict[str, Snapshot] = {}
+    apart: list[Snapshot] = []
+    for s in site.snapshots.filter(state=Snapshot.State.COMPLETE).order_by("-started_at", "-id"):
+        if s.taken_for == Snapshot.TakenFor.OWNER:
+            complete[str(s.pk)] = s
+        else:
+            apart.append(s)
     refs = [SnapshotRef(pk, s.started_at, s.pinned) for pk, s in complete.items()]
     plan = plan_retention(refs, rules or retention_rules(site), tz=owner_time_zone(site))
+    uses = _uses(apart)
+    why = {s.pk: kept_apart(s, uses[str(s.pk)], now) for s in apart}
     return RetentionPreview(
         kept=[(complete[pk], plan.reasons[pk]) for pk in plan.kept],
         pruned=[complete[pk] for pk in plan.pruned],
         plan=plan,
+        apart_kept=[(s, why[s.pk]) for s in apart if why[s.pk]],
+        apart_pruned=[s for s in apart if not why[s.pk]],
     )
 
 
