@@ -128,4 +128,14 @@ class BackupModeMixin(RestoreModeMixin):
 class BackupRestoreForm(BackupModeMixin, RestoreForm):
     """The Wix backup's restore form with the modes of the snapshot taken with it."""
 
-    field_order = ["mode", "collections", "items", "confirm_name"]
+    field_order = ["mode", "collections", "items", "wix_backup", "confirm_name"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if cleaned.get("wix_backup") and cleaned.get("mode") != RestoreRun.Mode.WIX:
+            self.add_error(
+                "wix_backup",
+                "A Wix backup first is offered with Wix's restore only; a snapshot's modes "
+                "take their safety snapshot as always.",
+            )
+        return cleaned

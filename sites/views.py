@@ -307,6 +307,7 @@ def backup_restore(request: HttpRequest, site_id: Any, backup_id: str) -> HttpRe
                     user=request.user,
                     backup_wix_id=backup.wix_id,
                     collections=form.chosen,
+                    wix_backup=form.cleaned_data["wix_backup"],
                 )
         except engine.OperationRefused as refusal:
             form.add_error(None, str(refusal))
@@ -314,9 +315,15 @@ def backup_restore(request: HttpRequest, site_id: Any, backup_id: str) -> HttpRe
         else:
             _operation_message(request, operation, "Restore requested. Follow it here.")
             return redirect("sites:operation", site_id=site.pk, operation_id=operation.pk)
-    blocked = rules.restore_refusal(backup, rules.in_flight(site))
+    work = rules.in_flight(site)
+    blocked = rules.restore_refusal(backup, work)
     context = {"site": site, "backup": backup, "form": form, "blocked": blocked}
     context["preview_source"] = context["snapshot"] = snapshot
+    # What "Also take a Wix backup first" would make go now, or why it would be skipped.
+    context["wix_safety"] = rules.wix_safety_backup(
+        rules.slots_with_pins(site), work, backup.wix_id
+    )
+    context["slot_count"] = rules.slot_count()
     return _render(request, "sites/restore.html", context, status=status)
 
 

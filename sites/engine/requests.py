@@ -52,13 +52,15 @@ def operation_request(
     backup_wix_id: str = "",
     collections: Iterable[dict[str, Any] | str] | None = None,
     via: str = "",
+    wix_backup: bool = False,
 ) -> Operation:
     """Record what the owner asked for and hand it to a worker; refuse what cannot work.
 
     A repeat of a request that is still running returns the running operation, so a double click
     never makes a second backup or a second restore. A request the rules refuse is logged (who
     asked, and why not) and raised as OperationRefused. `via`: who asked when no person did
-    (`Activity.SCHEDULE`), so the log says so.
+    (`Activity.SCHEDULE`), so the log says so. `wix_backup`: a restore asked with "Also take
+    a Wix backup first" (`_wix_safety_backup`).
     """
     try:
         return _record(
@@ -68,6 +70,7 @@ def operation_request(
             backup_wix_id=backup_wix_id,
             collections=collections,
             via=via,
+            wix_backup=wix_backup,
         )
     except RefusedByRules as refused:
         Activity.objects.create(
@@ -100,6 +103,7 @@ def _record(
     backup_wix_id: str,
     collections: Iterable[dict[str, Any] | str] | None,
     via: str,
+    wix_backup: bool = False,
 ) -> Operation:
     with transaction.atomic():
         # Requests of one site take turns, so two clicks cannot both pass the checks below.
@@ -160,6 +164,50 @@ def _record(
             # The safety net: a snapshot of the site before Wix overwrites it, which the restore
             # waits for (submit) and which its Undo restores.
             record_safety(site=locked, user=user, operation=operation, mode=RestoreRun.Mode.WIX)
+            if wix_backup and backup is not None:
+                _wix_safety_backup(locked, operation, backup, user, via)
         site_touch(site.pk)
         transaction.on_commit(lambda: enqueue_submit(operation.pk))
     return operation
+
+
+def _wix_safety_backup(
+    site: Site, restore: Operation, source: Backup, user: AbstractBaseUser | None, via: str
+) -> None:
+    """ "Also take a Wix backup first": asked through Back up now's path (the rotation deletes
+    first if needed), and the restore waits for it (`Operation.after`: never sent while it
+    runs, failed if it fails; `restore_safety.safety_of`). Skipped, saying why in the log, when
+    it could only make room by deleting the backup being restored from or a pinned one
+    (`rules.wix_safety_backup`, as the form said; asked again now, under the site's lock)."""
+    decision = rules.wix_safety_backup(
+        rules.slots_with_pins(site), rules.in_flight(site), source.wix_id
+    )
+    skip = decision.skip
+    if not skip:
+        try:
+            create = _record(
+                site=site,
+                kind=Operation.Kind.CREATE_BACKUP,
+                user=user,
+                backup_wix_id="",
+                collections=None,
+                via=via,
+            )
+        except RefusedByRules as refused:  # not expected after the rule said yes: said anyway
+            skip = str(refused)
+        else:
+            Operation.objects.filter(pk=restore.pk).update(after=create)
+            restore.after = create
+    Activity.objects.create(
+        site=site,
+        actor=user,
+        via=via,
+        outcome=Activity.INFO,
+        kind=Activity.RESTORE,
+        message="Wix safety backup skipped before the restore from the backup"
+        if skip
+        else "A Wix safety backup is taken first, as asked; the restore waits for it: the "
+        "restore from the backup",
+        backup_at=source.requested_at,
+        detail=skip,
+    )

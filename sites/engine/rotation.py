@@ -1,22 +1,22 @@
 """Pins and the rotation inside Wix's slots.
 
-A pinned backup is never what a new backup makes Wix evict: when the oldest slot holds a pinned
-one, the backup request also records a delete of the oldest unpinned READY backup
-(`rules.next_backup_plan`), and the create waits QUEUED on it (`Operation.after`): submit never
-claims it while that delete runs, the delete's end makes it due at once, and a failed delete
-fails it. The create is sent only once Wix lists the slot free (the delete SUCCEEDED), and the
-rules are asked again just before it is sent.
+A pinned backup, or one a restore reads from, is never what a new backup makes Wix evict: when
+the oldest slot holds one, the backup request also records a delete of the oldest unpinned READY
+backup no restore reads from (`rules.next_backup_plan`), and the create waits QUEUED on it
+(`Operation.after`): submit never claims it while that delete runs, the delete's end makes it
+due at once, and a failed delete fails it. The create is sent only once Wix lists the slot free
+(the delete SUCCEEDED), and the rules are asked again just before it is sent.
 """
 
 from datetime import timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from .. import rules
-from ..models import Activity, Backup, BackupPin, Operation, Site
+from ..models import Activity, Backup, BackupPin, Operation, Restoration, Site
 from .dispatch import enqueue_submit
 from .errors import OperationRefused
 from .states import finish, site_touch
@@ -65,8 +65,8 @@ def rotation_for_create(
     frees a slot, or a new delete of the oldest unpinned backup when Wix would otherwise evict a
     pinned one (None: nothing to wait for). Raises RotationRefused when every other slot is
     pinned. The caller holds the site's row lock inside a transaction."""
-    if not BackupPin.objects.filter(site=site).exists():
-        return None  # nothing pinned: Wix evicts the oldest, as it always did (one query)
+    if _nothing_kept(site.pk):
+        return None  # nothing pinned or restored from: Wix evicts the oldest, as it always did
     work = rules.in_flight(site)
     if exclude is not None:
         work = work.without(exclude)
@@ -82,6 +82,18 @@ def rotation_for_create(
     if not plan.rotate:
         return None
     return _record_delete(site=site, backup=plan.goes, user=user, via=via)
+
+
+def _nothing_kept(site_id: object) -> bool:
+    """No backup of the site is pinned and none is being restored from (ours or in Wix's
+    screens), so none must be spared Wix's eviction of the oldest (one query)."""
+    pins = BackupPin.objects.filter(site_id=OuterRef("pk"))
+    restores = Operation.objects.filter(
+        site_id=OuterRef("pk"), state__in=Operation.RUNNING, kind__in=Operation.RESTORES
+    )
+    restoring = Restoration.objects.filter(site_id=OuterRef("pk"), status__in=Restoration.RUNNING)
+    kept = Exists(pins) | Exists(restores) | Exists(restoring)
+    return not Site.objects.filter(kept, pk=site_id).exists()
 
 
 class RotationRefused(OperationRefused):
@@ -106,8 +118,8 @@ def _record_delete(
         via=via,
         outcome=Activity.INFO,
         kind=Activity.DELETE,
-        message="Rotation: the oldest slot holds a pinned backup, so the oldest unpinned one "
-        "is deleted to free a slot for the new backup: the backup",
+        message="Rotation: the oldest slot holds a pinned backup (or one being restored from), "
+        "so the oldest unpinned one is deleted to free a slot for the new backup: the backup",
         backup_at=backup.requested_at,
     )
     Activity.objects.create(
@@ -137,8 +149,8 @@ def rotation_holds(operation: Operation) -> bool:
         )
         finish(operation, state=Operation.State.FAILED, error=error, from_state=QUEUED)
         return True
-    if after is None and not BackupPin.objects.filter(site_id=operation.site_id).exists():
-        return False  # nothing pinned, nothing to rotate (one query per create)
+    if after is None and _nothing_kept(operation.site_id):
+        return False  # nothing pinned or restored from, nothing to rotate (one query per create)
     try:
         with transaction.atomic():
             site = Site.objects.select_for_update().get(pk=operation.site_id)

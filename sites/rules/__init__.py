@@ -50,6 +50,7 @@ from .restores import (
     undo_collections,
     undo_of,
     undo_refusal,
+    wix_safety_backup,
 )
 from .snapshots import (
     HISTORY_PAGE_SIZE,
@@ -120,5 +121,6 @@ __all__ = [
     "undo_of",
     "undo_refusal",
     "with_pins",
+    "wix_safety_backup",
     "wix_work_unasked",
 ]

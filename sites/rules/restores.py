@@ -1,7 +1,9 @@
-"""Restores from snapshots and their Undo: what a snapshot restore may do, and when and over what
-an Undo is offered."""
+"""Restores: whether a Wix safety backup may be taken before a Wix restore (and what it makes go),
+what a snapshot restore may do, and when and over what an Undo is offered."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
 from ..models import (
     Backup,
@@ -9,7 +11,7 @@ from ..models import (
     RestoreRun,
     Snapshot,
 )
-from .backups import InFlight, restore_running
+from .backups import InFlight, NextBackup, next_backup_plan, restore_running
 from .snapshots import snapshot_use_refusal
 
 
@@ -84,3 +86,43 @@ def undo_collections(operation: Operation, run: RestoreRun, backup: Backup | Non
         touched = {c.get("id") for c in (backup.collections if backup else [])}
     held = {c["id"] for c in (run.safety.collections if run.safety else [])}
     return sorted(touched & held)
+
+
+@dataclass(frozen=True)
+class WixSafetyBackup:
+    """What an owner's "Also take a Wix backup first" would do before a restore.
+
+    `plan`: what the backup makes go, as for any backup (`next_backup_plan`, with the restore's
+    source kept); `skip`: why it is skipped and the safety snapshot relied on ("" when taken).
+    """
+
+    plan: NextBackup
+    skip: str = ""
+
+    @property
+    def goes(self) -> Any:
+        return self.plan.goes
+
+
+def wix_safety_backup(
+    holding_slots: Iterable[Any], work: InFlight, source_wix_id: str
+) -> WixSafetyBackup:
+    """May a Wix backup be taken before restoring the backup `source_wix_id`, and what would go.
+
+    It takes a slot like any backup (Wix's eviction of the oldest, or the rotation's delete) but
+    never makes the backup being restored from go, nor a pinned one: when those are the only
+    candidates it is skipped, and the restore relies on its safety snapshot (always taken). Asked
+    by the restore form (before the owner confirms) and by the request (under the site's lock).
+    """
+    kept = InFlight(
+        operations=work.operations,
+        restoring_from=work.restoring_from | frozenset([source_wix_id]),
+    )
+    plan = next_backup_plan(holding_slots, kept)
+    if plan.refusal:
+        skip = (
+            f"{plan.why}, so a Wix backup would make Wix delete the backup being restored from "
+            "or a pinned one; the restore relies on its safety snapshot"
+        )
+        return WixSafetyBackup(plan=plan, skip=skip)
+    return WixSafetyBackup(plan=plan)
