@@ -46,6 +46,7 @@ from .backups import (
     with_pins,
 )
 from .restores import (
+    restored_collections,
     snapshot_restore_refusal,
     undo_collections,
     undo_of,
@@ -104,6 +105,7 @@ __all__ = [
     "refusal",
     "restore_refusal",
     "restore_running",
+    "restored_collections",
     "retention_preview",
     "retention_refusal",
     "retention_rules",

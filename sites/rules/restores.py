@@ -72,9 +72,9 @@ def _wrote_anything(operation: Operation, run: RestoreRun) -> bool:
     return bool(operation.restoration_wix_id)
 
 
-def undo_collections(operation: Operation, run: RestoreRun, backup: Backup | None) -> list[str]:
-    """The collections a restore wrote to, which its Undo restores whole from the safety
-    snapshot (those the safety snapshot holds)."""
+def restored_collections(operation: Operation, run: RestoreRun, backup: Backup | None) -> list[str]:
+    """The collections a restore wrote to (sorted): a snapshot restore's, a partial Wix
+    restore's destinations, or every collection of the backup Wix restored."""
     if run.from_snapshot:
         touched = set(run.collections)
     elif operation.kind == Operation.Kind.RESTORE_PARTIAL:
@@ -84,8 +84,14 @@ def undo_collections(operation: Operation, run: RestoreRun, backup: Backup | Non
         }
     else:
         touched = {c.get("id") for c in (backup.collections if backup else [])}
+    return sorted(c for c in touched if c)
+
+
+def undo_collections(operation: Operation, run: RestoreRun, backup: Backup | None) -> list[str]:
+    """The collections a restore wrote to, which its Undo restores whole from the safety
+    snapshot (those the safety snapshot holds)."""
     held = {c["id"] for c in (run.safety.collections if run.safety else [])}
-    return sorted(touched & held)
+    return [c for c in restored_collections(operation, run, backup) if c in held]
 
 
 @dataclass(frozen=True)
