@@ -10,13 +10,16 @@ restore stays SUCCEEDED, since Wix did it.
 
 A snapshot of the site already being taken when Wix ends the restore may have read some of the
 data before it: the reading is then recorded when that one ends. The count is written once
-(compare-and-swap on `counted_at`), whichever worker gets there first.
+(compare-and-swap on `counted_at`), whichever worker gets there first; a worker that died
+between a reading's end and its count is made up for by the hourly beat on the snapshot queue
+(`restore_readings_due`).
 """
 
 import logging
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from .. import rules
@@ -34,16 +37,16 @@ COUNTED = "What the restore changed, read from the site afterwards, for the rest
 UNREAD = "What the restore changed could not be read, for the restore from the backup"
 
 
-def _waiting(site_id: Any) -> "Any":
-    """The site's Wix restores that Wix completed and that wait for their reading."""
-    return RestoreRun.objects.filter(
-        operation__site_id=site_id,
+def _waiting(site_id: Any = None) -> "QuerySet[RestoreRun]":
+    """The Wix restores (of one site) that Wix completed and that wait for their reading."""
+    waiting = RestoreRun.objects.filter(
         operation__state=Operation.State.SUCCEEDED,
         mode=RestoreRun.Mode.WIX,
         reading__isnull=True,
         counted_at__isnull=True,
         safety__isnull=False,
     )
+    return waiting if site_id is None else waiting.filter(operation__site_id=site_id)
 
 
 def restore_completed(operation: Operation) -> None:
@@ -158,3 +161,25 @@ def changed_words(counts: dict[str, dict[str, int]]) -> str:
         )
         or "no collection to compare"
     )
+
+
+def restore_readings_due() -> int:
+    """What a crash left undone: count the restores whose reading ended uncounted, and record a
+    reading for those still waiting for one on a site where no snapshot runs. How many it
+    counted or recorded."""
+    done = 0
+    ended = (
+        RestoreRun.objects.filter(counted_at__isnull=True, reading__isnull=False)
+        .exclude(reading__state=Snapshot.State.RUNNING)
+        .select_related("reading")[:100]
+    )
+    for run in ended:
+        snapshot_ended(run.reading)
+        done += 1
+    for site_id in set(_waiting().values_list("operation__site_id", flat=True)[:100]):
+        with transaction.atomic():
+            site = Site.objects.select_for_update().get(pk=site_id)
+            if rules.snapshot_running(site) is None:
+                _record_readings(site)
+                done += 1
+    return done

@@ -4,10 +4,11 @@ data is checked after each step. Nothing here waits for a fixed time."""
 
 from playwright.sync_api import Page, expect
 
-from sites.models import Backup, Operation
+from sites.models import Backup, Operation, RestoreRun
 from wixemulator.models import EmuCollection, EmuItem
 
 from ..conftest import ready_backup
+from ..processes import wait_for
 from .test_owner_flows import sign_in
 from .test_snapshots import snapshot_row, take_one
 
@@ -125,7 +126,7 @@ def test_owner_restores_an_older_version_from_an_items_history(connect, owner, p
 
 
 def test_owner_restores_a_wix_backup_taking_a_wix_backup_first(connect, owner, page: Page):
-    site, _creds = connect("Candle Shop", backup=2, restore=2, delete=1)
+    site, creds = connect("Candle Shop", backup=2, restore=2, delete=1)
     source_id = ready_backup(site, owner)
     sign_in(page)
     page.goto(f"/sites/{site.pk}/backups/{source_id}/restore/")
@@ -147,3 +148,18 @@ def test_owner_restores_a_wix_backup_taking_a_wix_backup_first(connect, owner, p
     assert site.backups.get(wix_id=source_id).status == Backup.READY
     page.goto(f"/sites/{site.pk}/activity/?kind=restore")
     expect(page.get_by_text("A Wix safety backup is taken first, as asked")).to_be_visible()
+    # What Wix's restore changed, read from the site afterwards by the snapshot worker: nothing
+    # was edited since the backup, so every product is unchanged.
+    products = EmuItem.objects.filter(
+        collection__site__site_id=creds.site_id, collection__collection_id="Products"
+    ).count()
+    counted = page.get_by_text("What the restore changed, read from the site afterwards")
+    wait_for(
+        lambda: RestoreRun.objects.filter(operation=restore, counted_at__isnull=False).exists(),
+        60,
+        what="the restore's changes counted",
+    )
+    page.reload()
+    expect(counted).to_contain_text(
+        f"Products: 0 brought back, 0 reverted, 0 removed, {products} unchanged"
+    )

@@ -130,3 +130,22 @@ def test_a_snapshot_running_when_wix_completes_is_followed_by_the_reading(store,
     engine.snapshot_operation_run(operation_id=run.reading.operation_id)
     run.refresh_from_db()
     assert run.counted_at is not None and run.counts["Products"]["unchanged"] > 0
+
+
+def test_a_count_a_dead_worker_left_undone_is_made_up_by_the_beat(store, owner):
+    site, creds = store
+    backup = ready_backup(site, owner, creds)
+    change_products(creds)
+    op = restore_completed(site, owner, creds, backup)
+    run = RestoreRun.objects.get(operation=op)
+    engine.snapshot_operation_run(operation_id=run.reading.operation_id)
+    # What a worker killed between the reading's end and its count leaves: no count, no entry.
+    RestoreRun.objects.filter(pk=run.pk).update(counted_at=None, counts={})
+    site.activities.filter(outcome=Activity.INFO, operation=op).delete()
+
+    assert engine.restore_readings_due() == 1
+
+    run.refresh_from_db()
+    assert run.counts["Products"]["restored"] == 1 and run.counted_at is not None
+    assert site.activities.filter(outcome=Activity.INFO, operation=op).count() == 1
+    assert engine.restore_readings_due() == 0
