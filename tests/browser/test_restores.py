@@ -140,6 +140,7 @@ def test_owner_restores_a_wix_backup_taking_a_wix_backup_first(connect, owner, p
     page.get_by_role("button", name="Restore", exact=True).click()
     expect(page.get_by_text("Restore requested. Follow it here.")).to_be_visible()
     expect(page.locator("[data-operation-state]")).to_have_text("Succeeded", timeout=60_000)
+    expect(page.locator("[data-wix-safety-backup]")).to_have_text("Succeeded")
 
     restore = site.operations.get(kind=Operation.Kind.RESTORE)
     made = site.backups.get(wix_id=restore.after.backup_wix_id)

@@ -82,6 +82,11 @@ def test_the_log_says_what_a_wix_restore_changed_per_collection(store, owner, cl
         f"Products: 1 brought back, 1 reverted, 1 removed, {products - 2} unchanged"
     ) in html
     assert "What the restore changed, read from the site afterwards" in html
+    facts = client.get(reverse("sites:operation", args=[site.pk, op.pk])).text
+    assert (
+        f"<div>Products: 1 brought back, 1 reverted, 1 removed, {products - 2} unchanged</div>"
+        in facts
+    )
     # Counted once: a second end of the same snapshot writes nothing more.
     engine.snapshot_operation_run(operation_id=reading.operation_id)
     assert site.activities.filter(outcome=Activity.INFO, operation=op).count() == 1
