@@ -182,7 +182,7 @@ def _wix_safety_backup(
     decision = rules.wix_safety_backup(
         rules.slots_with_pins(site), rules.in_flight(site), source.wix_id
     )
-    skip = decision.skip
+    skip = f"{decision.skip}." if decision.skip else ""
     if not skip:
         try:
             create = _record(

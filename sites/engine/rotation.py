@@ -147,7 +147,7 @@ def rotation_holds(operation: Operation) -> bool:
             "No slot could be freed for the backup: deleting the oldest unpinned backup "
             f"failed ({after.error or 'Wix refused'}). Nothing was sent to Wix."
         )
-        finish(operation, state=Operation.State.FAILED, error=error, from_state=QUEUED)
+        _fail_unsent(operation, error)
         return True
     if after is None and _nothing_kept(operation.site_id):
         return False  # nothing pinned or restored from, nothing to rotate (one query per create)
@@ -168,6 +168,45 @@ def rotation_holds(operation: Operation) -> bool:
                 )
                 site_touch(site.pk)
     except RotationRefused as refused:
-        finish(operation, state=Operation.State.FAILED, error=str(refused), from_state=QUEUED)
+        _fail_unsent(operation, str(refused))
         return True
     return again is not None
+
+
+def _fail_unsent(create: Operation, error: str) -> None:
+    """The create cannot be made now, and nothing was sent. A Wix restore waiting on it as its
+    Wix backup first (engine/requests.py) goes on without it, relying on its safety snapshot:
+    the slots changed since the owner asked, and the log says why it was skipped."""
+    with transaction.atomic():
+        waiting = list(
+            Operation.objects.filter(after=create, state=QUEUED, kind__in=Operation.RESTORES)
+        )
+        for restore in waiting:
+            backup = create.site.backups.filter(wix_id=restore.backup_wix_id).first()
+            # Said as the form says it (rules.wix_safety_backup), else the create's own reason.
+            decision = rules.wix_safety_backup(
+                rules.slots_with_pins(create.site),
+                rules.in_flight(create.site).without(create),
+                restore.backup_wix_id,
+            )
+            why = (
+                decision.skip + "."
+                if decision.skip
+                else f"{error} The restore relies on its safety snapshot."
+            )
+            Activity.objects.create(
+                site_id=create.site_id,
+                actor_id=restore.requested_by_id,
+                via=restore.via,
+                outcome=Activity.INFO,
+                kind=Activity.RESTORE,
+                message="Wix safety backup skipped before the restore from the backup",
+                backup_at=backup.requested_at if backup else None,
+                detail=why,
+            )
+        Operation.objects.filter(pk__in=[r.pk for r in waiting], state=QUEUED).update(
+            after=None, due_at=timezone.now()
+        )
+        finish(create, state=Operation.State.FAILED, error=error, from_state=QUEUED)
+        for restore in waiting:
+            transaction.on_commit(lambda pk=restore.pk: enqueue_submit(pk))

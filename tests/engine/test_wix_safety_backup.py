@@ -89,7 +89,7 @@ def test_three_slots_full_with_the_source_the_oldest_skips_it_and_the_restore_ru
     assert skipped.detail == (
         "The oldest backup is being restored from and every other slot holds a pinned or "
         "unfinished backup, so a Wix backup would make Wix delete the backup being restored "
-        "from or a pinned one; the restore relies on its safety snapshot"
+        "from or a pinned one; the restore relies on its safety snapshot."
     )
     assert drive(op).state == Operation.State.SUBMITTED
     advance(creds)
@@ -140,3 +140,43 @@ def test_a_failed_wix_backup_fails_the_restore_unsent(store, owner):
     )
     assert restores_sent(creds) == 0
     assert site.activities.get(operation=op).outcome == Activity.FAILED
+
+
+def test_slots_that_changed_since_the_request_skip_it_and_the_restore_goes_on(store, owner):
+    site, creds = store
+    source = ready_backup(site, owner, creds)
+    kept = ready_backup(site, owner, creds)
+    engine.backup_pin(site=site, backup_wix_id=kept.wix_id, pinned=True, user=owner)
+    op = restore_with_backup(site, owner, source)  # a slot was free: the backup is asked
+    create = op.after
+    assert create is not None and create.after is None
+    # Meanwhile a backup is made in Wix's own screens, and pinned: the only slot Wix could free
+    # now is the one of the backup being restored from.
+    with transaction.atomic():
+        emulated = emu.lock_site(creds.site_id)
+        emu.create_backup(emulated, emulated.now())
+    advance(creds)
+    engine.site_refresh(site_id=site.pk, full=True)
+    made = site.backups.exclude(wix_id__in=[source.wix_id, kept.wix_id]).get()
+    engine.backup_pin(site=site, backup_wix_id=made.wix_id, pinned=True, user=owner)
+
+    engine.operation_submit(operation_id=create.pk)
+
+    create.refresh_from_db()
+    op.refresh_from_db()
+    assert create.state == Operation.State.FAILED and create.sent_at is None
+    assert op.after is None and op.state == Operation.State.QUEUED
+    skipped = site.activities.get(
+        outcome=Activity.INFO,
+        kind=Activity.RESTORE,
+        message="Wix safety backup skipped before the restore from the backup",
+    )
+    assert skipped.actor == owner
+    assert skipped.detail.startswith("The oldest backup is being restored from")
+    assert skipped.detail.endswith("; the restore relies on its safety snapshot.")
+    assert drive(op).state == Operation.State.SUBMITTED
+    advance(creds)
+    engine.site_refresh(site_id=site.pk)
+    op.refresh_from_db()
+    assert op.state == Operation.State.SUCCEEDED
+    assert wix_status(creds, source) == "READY"
