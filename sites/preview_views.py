@@ -18,7 +18,7 @@ from .models import RestoreRun
 from .pages.preview import KIND_WORDS
 from .restore_forms import SnapshotRestoreForm
 from .snapshots import StorageError
-from .views import _live, _render, _site_for, _unchanged, live_login_required
+from .views import _live, _render, _site_for, _unchanged, live_login_required, wix_safety_context
 
 
 @login_required
@@ -164,9 +164,10 @@ def preview_restore(request: HttpRequest, site_id: Any, preview_id: Any) -> Http
     form = SnapshotRestoreForm(
         initial={"mode": RestoreRun.Mode.ITEMS, "items": items}, site=site, snapshot=snapshot
     )
+    work = rules.in_flight(site)
     blocked = rules.snapshot_use_refusal(snapshot) or (
         "A restore of this site is already running; wait for it to end."
-        if rules.restore_running(rules.in_flight(site))
+        if rules.restore_running(work)
         else ""
     )
     context = {
@@ -176,6 +177,7 @@ def preview_restore(request: HttpRequest, site_id: Any, preview_id: Any) -> Http
         "blocked": blocked,
         "action": reverse("sites:snapshot_restore", args=[site.pk, snapshot.pk]),
         "ticked": len(changes),
+        **wix_safety_context(site, work, snapshot),
     }
     return _render(request, "sites/snapshot_restore.html", context)
 

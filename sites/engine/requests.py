@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .. import rules
-from ..models import Activity, Backup, Operation, Site
+from ..models import Activity, Backup, Operation, Site, Snapshot
 from ..restore_models import RestoreRun
 from .dispatch import enqueue_submit
 from .errors import OperationRefused
@@ -60,7 +60,7 @@ def operation_request(
     never makes a second backup or a second restore. A request the rules refuse is logged (who
     asked, and why not) and raised as OperationRefused. `via`: who asked when no person did
     (`Activity.SCHEDULE`), so the log says so. `wix_backup`: a restore asked with "Also take
-    a Wix backup first" (`_wix_safety_backup`).
+    a Wix backup first" (`wix_safety_backup_record`).
     """
     try:
         return _record(
@@ -165,23 +165,26 @@ def _record(
             # waits for (submit) and which its Undo restores.
             record_safety(site=locked, user=user, operation=operation, mode=RestoreRun.Mode.WIX)
             if wix_backup and backup is not None:
-                _wix_safety_backup(locked, operation, backup, user, via)
+                wix_safety_backup_record(locked, operation, backup, user, via)
         site_touch(site.pk)
         transaction.on_commit(lambda: enqueue_submit(operation.pk))
     return operation
 
 
-def _wix_safety_backup(
-    site: Site, restore: Operation, source: Backup, user: AbstractBaseUser | None, via: str
+def wix_safety_backup_record(
+    site: Site,
+    restore: Operation,
+    source: Backup | Snapshot,
+    user: AbstractBaseUser | None,
+    via: str = "",
 ) -> None:
-    """ "Also take a Wix backup first": asked through Back up now's path (the rotation deletes
-    first if needed), and the restore waits for it (`Operation.after`: never sent while it
-    runs, failed if it fails; `restore_safety.safety_of`). Skipped, saying why in the log, when
-    it could only make room by deleting the backup being restored from or a pinned one
-    (`rules.wix_safety_backup`, as the form said; asked again now, under the site's lock)."""
-    decision = rules.wix_safety_backup(
-        rules.slots_with_pins(site), rules.in_flight(site), source.wix_id
-    )
+    """ "Also take a Wix backup first" (a Wix restore or a snapshot restore): asked through Back
+    up now's path (the rotation deletes first if needed), and the restore waits for it
+    (`Operation.after`: never sent while it runs, failed if it fails; `restore_safety.safety_of`).
+    Skipped, saying why in the log, when it could only make room by deleting the backup being
+    restored from or a pinned one (`rules.wix_safety_backup`, as the form said; asked again now,
+    under the site's lock). The caller holds the site's row lock inside a transaction."""
+    decision = rules.wix_safety_backup(rules.slots_with_pins(site), rules.in_flight(site), source)
     skip = f"{decision.skip}." if decision.skip else ""
     if not skip:
         try:
@@ -198,16 +201,17 @@ def _wix_safety_backup(
         else:
             Operation.objects.filter(pk=restore.pk).update(after=create)
             restore.after = create
+    is_backup = isinstance(source, Backup)
+    what = "the restore from the backup" if is_backup else "the restore from the snapshot"
     Activity.objects.create(
         site=site,
         actor=user,
         via=via,
         outcome=Activity.INFO,
         kind=Activity.RESTORE,
-        message="Wix safety backup skipped before the restore from the backup"
+        message=f"Wix safety backup skipped before {what}"
         if skip
-        else "A Wix safety backup is taken first, as asked; the restore waits for it: the "
-        "restore from the backup",
-        backup_at=source.requested_at,
+        else f"A Wix safety backup is taken first, as asked; the restore waits for it: {what}",
+        backup_at=source.requested_at if is_backup else source.started_at,
         detail=skip,
     )

@@ -16,13 +16,15 @@ from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from .. import rules
-from ..models import Activity, Backup, BackupPin, Operation, Restoration, Site
-from .dispatch import enqueue_submit
+from ..models import Activity, Backup, BackupPin, Operation, Restoration, Site, Snapshot
+from ..restore_models import RestoreRun
+from .dispatch import enqueue_snapshot_operation, enqueue_submit
 from .errors import OperationRefused
 from .states import finish, site_touch
 from .words import operation_words
 
 QUEUED = Operation.State.QUEUED
+RESTORE_KINDS = (*Operation.RESTORES, Operation.Kind.RESTORE_SNAPSHOT)
 # As requests.SUBMIT_GRACE: handed to Celery at once, looked at again by the sweeper after this.
 ROTATION_GRACE = timedelta(seconds=10)
 
@@ -178,16 +180,14 @@ def _fail_unsent(create: Operation, error: str) -> None:
     Wix backup first (engine/requests.py) goes on without it, relying on its safety snapshot:
     the slots changed since the owner asked, and the log says why it was skipped."""
     with transaction.atomic():
-        waiting = list(
-            Operation.objects.filter(after=create, state=QUEUED, kind__in=Operation.RESTORES)
-        )
+        waiting = list(Operation.objects.filter(after=create, state=QUEUED, kind__in=RESTORE_KINDS))
         for restore in waiting:
-            backup = create.site.backups.filter(wix_id=restore.backup_wix_id).first()
+            source, when = _source_of(restore)
             # Said as the form says it (rules.wix_safety_backup), else the create's own reason.
             decision = rules.wix_safety_backup(
                 rules.slots_with_pins(create.site),
                 rules.in_flight(create.site).without(create),
-                restore.backup_wix_id,
+                source,
             )
             why = (
                 decision.skip + "."
@@ -200,8 +200,9 @@ def _fail_unsent(create: Operation, error: str) -> None:
                 via=restore.via,
                 outcome=Activity.INFO,
                 kind=Activity.RESTORE,
-                message="Wix safety backup skipped before the restore from the backup",
-                backup_at=backup.requested_at if backup else None,
+                message=f"Wix safety backup skipped before the restore from the {when}",
+                backup_at=getattr(source, "requested_at", None)
+                or getattr(source, "started_at", None),
                 detail=why,
             )
         Operation.objects.filter(pk__in=[r.pk for r in waiting], state=QUEUED).update(
@@ -209,4 +210,15 @@ def _fail_unsent(create: Operation, error: str) -> None:
         )
         finish(create, state=Operation.State.FAILED, error=error, from_state=QUEUED)
         for restore in waiting:
-            transaction.on_commit(lambda pk=restore.pk: enqueue_submit(pk))
+            if restore.kind == Operation.Kind.RESTORE_SNAPSHOT:
+                transaction.on_commit(lambda pk=restore.pk: enqueue_snapshot_operation(pk))
+            else:
+                transaction.on_commit(lambda pk=restore.pk: enqueue_submit(pk))
+
+
+def _source_of(restore: Operation) -> tuple[Backup | Snapshot | None, str]:
+    """What a restore reads from: its Wix backup, or its snapshot (and how the log names it)."""
+    if restore.kind == Operation.Kind.RESTORE_SNAPSHOT:
+        run = RestoreRun.objects.select_related("source").filter(operation=restore).first()
+        return (run.source if run else None), "snapshot"
+    return restore.site.backups.filter(wix_id=restore.backup_wix_id).first(), "backup"

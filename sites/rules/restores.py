@@ -110,19 +110,31 @@ class WixSafetyBackup:
         return self.plan.goes
 
 
+def restore_source_backup(source: Backup | Snapshot | None) -> str:
+    """The Wix backup a restore reads from, or is taken with: a Wix restore's backup, a snapshot
+    restore's snapshot's own backup (taken with it by a "Back up now"), else "" (none)."""
+    if isinstance(source, Backup):
+        return source.wix_id
+    if isinstance(source, Snapshot) and source.backup_id is not None:
+        return source.backup.wix_id if source.backup else ""
+    return ""
+
+
 def wix_safety_backup(
-    holding_slots: Iterable[Any], work: InFlight, source_wix_id: str
+    holding_slots: Iterable[Any], work: InFlight, source: Backup | Snapshot | None
 ) -> WixSafetyBackup:
-    """May a Wix backup be taken before restoring the backup `source_wix_id`, and what would go.
+    """May a Wix backup be taken before restoring `source` (a Wix backup or a snapshot), and what
+    would go.
 
     It takes a slot like any backup (Wix's eviction of the oldest, or the rotation's delete) but
     never makes the backup being restored from go, nor a pinned one: when those are the only
     candidates it is skipped, and the restore relies on its safety snapshot (always taken). Asked
     by the restore form (before the owner confirms) and by the request (under the site's lock).
     """
+    source_wix_id = restore_source_backup(source)
     kept = InFlight(
         operations=work.operations,
-        restoring_from=work.restoring_from | frozenset([source_wix_id]),
+        restoring_from=work.restoring_from | frozenset([source_wix_id] if source_wix_id else []),
     )
     plan = next_backup_plan(holding_slots, kept)
     if plan.refusal:

@@ -6,7 +6,7 @@ go, which never happens; a failed one fails the restore unsent."""
 from django.db import transaction
 
 from sites import engine
-from sites.models import Activity, Backup, Operation
+from sites.models import Activity, Backup, Operation, RestoreRun, Snapshot
 from wixemulator import services as emu
 from wixemulator.models import EmuBackup
 
@@ -180,3 +180,35 @@ def test_slots_that_changed_since_the_request_skip_it_and_the_restore_goes_on(st
     op.refresh_from_db()
     assert op.state == Operation.State.SUCCEEDED
     assert wix_status(creds, source) == "READY"
+
+
+def test_a_snapshot_restore_waits_for_its_wix_backup_too(store, owner):
+    site, creds = store
+    taking = engine.snapshot_request(site=site, user=owner)
+    engine.snapshot_operation_run(operation_id=taking.pk)
+    snapshot = Snapshot.objects.get(operation=taking)
+    assert snapshot.state == Snapshot.State.COMPLETE
+    op = engine.snapshot_restore_request(
+        site=site,
+        snapshot=snapshot,
+        mode=RestoreRun.Mode.MERGE,
+        collections=["Products"],
+        user=owner,
+        wix_backup=True,
+    )
+    create = op.after
+    assert create.kind == Operation.Kind.CREATE_BACKUP and create.requested_by == owner
+    note = site.activities.get(outcome=Activity.INFO, kind=Activity.RESTORE)
+    assert note.message.endswith("the restore from the snapshot")
+
+    take_safety(op)
+    engine.snapshot_operation_run(operation_id=op.pk)  # the backup still runs: given back
+    op.refresh_from_db()
+    assert op.state == Operation.State.QUEUED
+    assert op.error == "Waiting for the Wix backup taken first, as asked, to be READY."
+
+    assert finish_create(create, creds).state == Operation.State.SUCCEEDED
+    engine.snapshot_operation_run(operation_id=op.pk)
+    op.refresh_from_db()
+    assert op.state == Operation.State.SUCCEEDED
+    assert site.backups.get(wix_id=create.backup_wix_id).status == Backup.READY

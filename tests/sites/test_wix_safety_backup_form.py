@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from django.urls import reverse
 
-from sites.models import Activity, BackupPin, Operation
+from sites.models import Activity, BackupPin, Operation, Snapshot
 from tests.factories import make_backup
 
 
@@ -57,7 +57,9 @@ def test_with_the_source_the_oldest_the_rotation_deletes_the_next_one(owner_clie
     oldest, middle, _newest = three_slots(site)
     said = plan(owner_client.get(url(site, oldest)).text)
     assert f'data-goes="{middle.wix_id}"' in said
-    assert "which is pinned or is the backup being restored, so the on-demand backup of" in said
+    assert (
+        "which is pinned or is the backup being restored from, so the on-demand backup of" in said
+    )
     assert "is deleted first to make room" in said
 
 
@@ -103,3 +105,29 @@ def test_left_unticked_no_backup_is_asked(owner_client, site):
     restore = site.operations.get(kind=Operation.Kind.RESTORE)
     assert restore.after is None
     assert not site.operations.filter(kind=Operation.Kind.CREATE_BACKUP).exists()
+
+
+def test_a_snapshot_restore_page_offers_it_too(owner_client, owner, site):
+    make_backup(site)
+    snapshot = Snapshot.objects.create(
+        site=site,
+        storage_id="s-1",
+        state=Snapshot.State.COMPLETE,
+        collections=[{"id": "Products", "status": "complete", "items": 3}],
+    )
+    page = reverse("sites:snapshot_restore", args=[site.pk, snapshot.pk])
+    html = owner_client.get(page).text
+    assert "checked" not in box(html)
+    assert "one is free: no backup is deleted" in plan(html)
+    owner_client.post(
+        page,
+        {
+            "mode": "merge",
+            "collections": ["Products"],
+            "wix_backup": "on",
+            "confirm_name": "Candle Shop",
+        },
+    )
+    restore = site.operations.get(kind=Operation.Kind.RESTORE_SNAPSHOT)
+    assert restore.after.kind == Operation.Kind.CREATE_BACKUP
+    assert restore.after.requested_by == owner
