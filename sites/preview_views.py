@@ -18,7 +18,7 @@ from .models import RestoreRun
 from .pages.preview import KIND_WORDS
 from .restore_forms import SnapshotRestoreForm
 from .snapshots import StorageError
-from .views import _live, _render, _site_for, _unchanged, live_login_required, wix_safety_context
+from .views import _live, _render, _site_for, _unchanged, live_login_required
 
 
 @login_required
@@ -177,7 +177,7 @@ def preview_restore(request: HttpRequest, site_id: Any, preview_id: Any) -> Http
         "blocked": blocked,
         "action": reverse("sites:snapshot_restore", args=[site.pk, snapshot.pk]),
         "ticked": len(changes),
-        **wix_safety_context(site, work, snapshot),
+        **pages.wix_safety_context(site, work, snapshot),
     }
     return _render(request, "sites/snapshot_restore.html", context)
 

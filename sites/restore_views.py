@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from . import access, engine, pages, rules
 from .restore_forms import SnapshotRestoreForm
-from .views import _operation_message, _render, _site_for, wix_safety_context
+from .views import _operation_message, _render, _site_for
 
 
 @login_required
@@ -49,7 +49,7 @@ def snapshot_restore(request: HttpRequest, site_id: Any, snapshot_id: Any) -> Ht
         else ""
     )
     context = {"site": site, "snapshot": snapshot, "form": form, "blocked": blocked}
-    context.update(wix_safety_context(site, work, snapshot))
+    context.update(pages.wix_safety_context(site, work, snapshot))
     return _render(request, "sites/snapshot_restore.html", context, status=status)
 
 

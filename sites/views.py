@@ -31,7 +31,7 @@ from .forms import (
     TimeZoneForm,
     app_connection_available,
 )
-from .models import Backup, Operation, Preview, Profile, Site, Snapshot
+from .models import Operation, Preview, Profile, Site
 from .restore_forms import BackupRestoreForm
 
 # --- Helpers -----------------------------------------------------------------------------------
@@ -278,18 +278,6 @@ def site_backup(request: HttpRequest, site_id: Any) -> HttpResponse:
     return _render(request, "sites/backup_now.html", context)
 
 
-def wix_safety_context(
-    site: Site, work: rules.InFlight, source: Backup | Snapshot
-) -> dict[str, Any]:
-    """A restore form's "Also take a Wix backup first": what it would make go now, or why it
-    would be skipped (`_wix_safety_backup.html`)."""
-    slots = rules.slots_with_pins(site)
-    return {
-        "wix_safety": rules.wix_safety_backup(slots, work, source),
-        "slot_count": rules.slot_count(),
-    }
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def backup_restore(request: HttpRequest, site_id: Any, backup_id: str) -> HttpResponse:
@@ -332,7 +320,7 @@ def backup_restore(request: HttpRequest, site_id: Any, backup_id: str) -> HttpRe
     blocked = rules.restore_refusal(backup, work)
     context = {"site": site, "backup": backup, "form": form, "blocked": blocked}
     context["preview_source"] = context["snapshot"] = snapshot
-    context.update(wix_safety_context(site, work, backup))
+    context.update(pages.wix_safety_context(site, work, backup))
     return _render(request, "sites/restore.html", context, status=status)
 
 
