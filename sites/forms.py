@@ -149,6 +149,9 @@ class RestoreForm(PlainLabels, forms.Form):
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Choose at least one collection to restore."},
     )
+    # Off by default: a snapshot is always taken first; this spends a Wix slot too
+    # (rules.wix_safety_backup says what it would make go, and when it is skipped).
+    wix_backup = forms.BooleanField(required=False, label="Also take a Wix backup first")
     confirm_name = forms.CharField(max_length=200, label="Type the site's name to confirm")
 
     def __init__(self, *args: Any, site: Site, backup: Backup, **kwargs: Any) -> None:

@@ -164,9 +164,10 @@ def preview_restore(request: HttpRequest, site_id: Any, preview_id: Any) -> Http
     form = SnapshotRestoreForm(
         initial={"mode": RestoreRun.Mode.ITEMS, "items": items}, site=site, snapshot=snapshot
     )
+    work = rules.in_flight(site)
     blocked = rules.snapshot_use_refusal(snapshot) or (
         "A restore of this site is already running; wait for it to end."
-        if rules.restore_running(rules.in_flight(site))
+        if rules.restore_running(work)
         else ""
     )
     context = {
@@ -176,6 +177,7 @@ def preview_restore(request: HttpRequest, site_id: Any, preview_id: Any) -> Http
         "blocked": blocked,
         "action": reverse("sites:snapshot_restore", args=[site.pk, snapshot.pk]),
         "ticked": len(changes),
+        **pages.wix_safety_context(site, work, snapshot),
     }
     return _render(request, "sites/snapshot_restore.html", context)
 

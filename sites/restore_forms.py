@@ -83,8 +83,10 @@ class SnapshotRestoreForm(PlainLabels, RestoreModeMixin):
         widget=forms.CheckboxSelectMultiple,
         label="Collections to restore",
     )
+    # Off by default, as on a Wix backup's restore page (rules.wix_safety_backup).
+    wix_backup = forms.BooleanField(required=False, label="Also take a Wix backup first")
     confirm_name = forms.CharField(max_length=200, label="Type the site's name to confirm")
-    field_order = ["mode", "collections", "items", "confirm_name"]
+    field_order = ["mode", "collections", "items", "wix_backup", "confirm_name"]
 
     def __init__(self, *args: Any, site: Site, snapshot: Snapshot, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -128,4 +130,4 @@ class BackupModeMixin(RestoreModeMixin):
 class BackupRestoreForm(BackupModeMixin, RestoreForm):
     """The Wix backup's restore form with the modes of the snapshot taken with it."""
 
-    field_order = ["mode", "collections", "items", "confirm_name"]
+    field_order = ["mode", "collections", "items", "wix_backup", "confirm_name"]

@@ -57,10 +57,22 @@ class RestoreRun(models.Model):
         on_delete=models.SET_NULL,
         related_name="undone_by",
     )
+    # A Wix restore, once Wix says COMPLETED: the snapshot reading the site after it (no Wix slot
+    # used), compared with `safety` for what it changed per collection (engine/restore_reading.py),
+    # and when that was counted (or found unreadable): once, by compare-and-swap.
+    reading = models.ForeignKey(
+        "sites.Snapshot",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reading_for",
+    )
+    counted_at = models.DateTimeField(null=True, blank=True)
     # The checkpoint, written after each bulk call: the collection (index in `collections`), the
     # phase ("save" then "remove") and how many of that phase's changes are written.
     position = models.JSONField(default=dict, blank=True)
-    # What it wrote: {collection id: {"restored", "reverted", "removed", "failed"}}.
+    # What it wrote: {collection id: {"restored", "reverted", "removed", "failed"}}; for a Wix
+    # restore what it changed: {collection id: {"restored", "reverted", "removed", "unchanged"}}.
     counts = models.JSONField(default=dict, blank=True)
     # What it did not write when it stopped or Wix refused items: {"count", "items": [{"collection",
     # "item_id", "reason"}]} (the first LEFT_KEPT).

@@ -32,6 +32,7 @@ def snapshot_restore(request: HttpRequest, site_id: Any, snapshot_id: Any) -> Ht
                 collections=form.cleaned_data["collections"],
                 items=form.cleaned_data.get("chosen"),
                 user=request.user,
+                wix_backup=form.cleaned_data["wix_backup"],
             )
         except engine.OperationRefused as refusal:
             form.add_error(None, str(refusal))
@@ -41,12 +42,14 @@ def snapshot_restore(request: HttpRequest, site_id: Any, snapshot_id: Any) -> Ht
             return redirect("sites:operation", site_id=site.pk, operation_id=operation.pk)
     elif request.method == "POST":
         status = 400
+    work = rules.in_flight(site)
     blocked = rules.snapshot_use_refusal(snapshot) or (
         "A restore of this site is already running; wait for it to end."
-        if rules.restore_running(rules.in_flight(site))
+        if rules.restore_running(work)
         else ""
     )
     context = {"site": site, "snapshot": snapshot, "form": form, "blocked": blocked}
+    context.update(pages.wix_safety_context(site, work, snapshot))
     return _render(request, "sites/snapshot_restore.html", context, status=status)
 
 

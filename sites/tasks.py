@@ -73,6 +73,8 @@ def prune_snapshots(site_id: str) -> None:
 
 @shared_task(ignore_result=True, expires=600)
 def prune_due_snapshots() -> None:
+    # What a worker that died left uncounted of a Wix restore's changes (engine/restore_reading).
+    engine.restore_readings_due()
     for site_id in engine.sites_with_snapshots():
         prune_snapshots.delay(site_id)
 

@@ -320,6 +320,7 @@ def backup_restore(request: HttpRequest, site_id: Any, backup_id: str) -> HttpRe
                     collections=form.cleaned_data["collections"],
                     items=form.cleaned_data.get("chosen"),
                     user=request.user,
+                    wix_backup=form.cleaned_data["wix_backup"],
                 )
             else:
                 operation = engine.operation_request(
@@ -328,6 +329,7 @@ def backup_restore(request: HttpRequest, site_id: Any, backup_id: str) -> HttpRe
                     user=request.user,
                     backup_wix_id=backup.wix_id,
                     collections=form.chosen,
+                    wix_backup=form.cleaned_data["wix_backup"],
                 )
         except engine.OperationRefused as refusal:
             form.add_error(None, str(refusal))
@@ -335,9 +337,11 @@ def backup_restore(request: HttpRequest, site_id: Any, backup_id: str) -> HttpRe
         else:
             _operation_message(request, operation, "Restore requested. Follow it here.")
             return redirect("sites:operation", site_id=site.pk, operation_id=operation.pk)
-    blocked = rules.restore_refusal(backup, rules.in_flight(site))
+    work = rules.in_flight(site)
+    blocked = rules.restore_refusal(backup, work)
     context = {"site": site, "backup": backup, "form": form, "blocked": blocked}
     context["preview_source"] = context["snapshot"] = snapshot
+    context.update(pages.wix_safety_context(site, work, backup))
     return _render(request, "sites/restore.html", context, status=status)
 
 

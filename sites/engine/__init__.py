@@ -10,9 +10,10 @@ Alerts: `incidents` (opened once, resolved once, from `states.finish`, the refre
 verifying), `snapshot_prune` (retention and garbage), with their holds in `leases`, and
 `preview` (what a restore from a snapshot would change). Restores from snapshots too:
 `restore_requests` (restore, undo), `restore_run` (the bulk writes); `restore_safety` is the
-safety snapshot every restore waits for. Schedules (`schedules`) ask for backups and snapshots on
-a beat tick, through `requests`; `rotation` deletes the oldest unpinned backup before a new one
-would make Wix evict a pinned one.
+safety snapshot every restore waits for; `restore_reading` what a Wix restore changed.
+Schedules (`schedules`) ask for backups and snapshots on a beat tick, through `requests`;
+`rotation` deletes the oldest unpinned backup before a new one would make Wix evict a pinned
+one (or the backup a restore reads from).
 The names below are the engine's public face; views, tasks, commands and tests use them.
 """
 
@@ -32,6 +33,7 @@ from .outbox import alert_test, deliveries_due, delivery_run
 from .preview import ItemDifference, preview_item_difference, preview_request
 from .refresh import poll_delay, site_refresh, site_refresh_if_stale, sites_due_for_sync
 from .requests import operation_request
+from .restore_reading import restore_readings_due
 from .restore_requests import restore_undo_request, snapshot_restore_request
 from .rotation import backup_pin
 from .schedules import TickResult, schedule_set, schedules_replan, schedules_run_due
@@ -79,6 +81,7 @@ __all__ = [
     "preview_item_difference",
     "preview_request",
     "refresh_chunks",
+    "restore_readings_due",
     "restore_undo_request",
     "schedule_set",
     "schedules_replan",

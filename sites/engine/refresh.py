@@ -20,6 +20,7 @@ from . import landing
 from .dispatch import enqueue_refresh
 from .incidents import incident_open, incident_resolve
 from .mirror import checked_ids, mirror_backups, mirror_restorations
+from .restore_reading import restore_completed
 from .states import (
     SiteWrites,
     backoff,
@@ -126,7 +127,12 @@ def _refresh(site_id: Any, full: bool, now: datetime, writes: SiteWrites) -> Non
         outcome = _outcome(operation, backup_status, restoration_status)
         if outcome is not None:
             state, error = outcome
-            finish(operation, state=state, error=error, from_state=Operation.State.SUBMITTED)
+            ended = finish(
+                operation, state=state, error=error, from_state=Operation.State.SUBMITTED
+            )
+            if ended and state == Operation.State.SUCCEEDED and operation.is_restore:
+                # What it changed, per collection: the site read again and compared.
+                restore_completed(operation)
         else:
             poll_later(operation, now, delay=poll_delay(operation.age(now)))
 

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .. import rules
-from ..models import Activity, Backup, Operation, Site
+from ..models import Activity, Backup, Operation, Site, Snapshot
 from ..restore_models import RestoreRun
 from .dispatch import enqueue_submit
 from .errors import OperationRefused
@@ -52,13 +52,15 @@ def operation_request(
     backup_wix_id: str = "",
     collections: Iterable[dict[str, Any] | str] | None = None,
     via: str = "",
+    wix_backup: bool = False,
 ) -> Operation:
     """Record what the owner asked for and hand it to a worker; refuse what cannot work.
 
     A repeat of a request that is still running returns the running operation, so a double click
     never makes a second backup or a second restore. A request the rules refuse is logged (who
     asked, and why not) and raised as OperationRefused. `via`: who asked when no person did
-    (`Activity.SCHEDULE`), so the log says so.
+    (`Activity.SCHEDULE`), so the log says so. `wix_backup`: a restore asked with "Also take
+    a Wix backup first" (`wix_safety_backup_record`).
     """
     try:
         return _record(
@@ -68,6 +70,7 @@ def operation_request(
             backup_wix_id=backup_wix_id,
             collections=collections,
             via=via,
+            wix_backup=wix_backup,
         )
     except RefusedByRules as refused:
         Activity.objects.create(
@@ -100,6 +103,7 @@ def _record(
     backup_wix_id: str,
     collections: Iterable[dict[str, Any] | str] | None,
     via: str,
+    wix_backup: bool = False,
 ) -> Operation:
     with transaction.atomic():
         # Requests of one site take turns, so two clicks cannot both pass the checks below.
@@ -160,6 +164,54 @@ def _record(
             # The safety net: a snapshot of the site before Wix overwrites it, which the restore
             # waits for (submit) and which its Undo restores.
             record_safety(site=locked, user=user, operation=operation, mode=RestoreRun.Mode.WIX)
+            if wix_backup and backup is not None:
+                wix_safety_backup_record(locked, operation, backup, user, via)
         site_touch(site.pk)
         transaction.on_commit(lambda: enqueue_submit(operation.pk))
     return operation
+
+
+def wix_safety_backup_record(
+    site: Site,
+    restore: Operation,
+    source: Backup | Snapshot,
+    user: AbstractBaseUser | None,
+    via: str = "",
+) -> None:
+    """ "Also take a Wix backup first" (a Wix restore or a snapshot restore): asked through Back
+    up now's path (the rotation deletes first if needed), and the restore waits for it
+    (`Operation.after`: never sent while it runs, failed if it fails; `restore_safety.safety_of`).
+    Skipped, saying why in the log, when it could only make room by deleting the backup being
+    restored from or a pinned one (`rules.wix_safety_backup`, as the form said; asked again now,
+    under the site's lock). The caller holds the site's row lock inside a transaction."""
+    decision = rules.wix_safety_backup(rules.slots_with_pins(site), rules.in_flight(site), source)
+    skip = f"{decision.skip}." if decision.skip else ""
+    if not skip:
+        try:
+            create = _record(
+                site=site,
+                kind=Operation.Kind.CREATE_BACKUP,
+                user=user,
+                backup_wix_id="",
+                collections=None,
+                via=via,
+            )
+        except RefusedByRules as refused:  # not expected after the rule said yes: said anyway
+            skip = str(refused)
+        else:
+            Operation.objects.filter(pk=restore.pk).update(after=create)
+            restore.after = create
+    is_backup = isinstance(source, Backup)
+    what = "the restore from the backup" if is_backup else "the restore from the snapshot"
+    Activity.objects.create(
+        site=site,
+        actor=user,
+        via=via,
+        outcome=Activity.INFO,
+        kind=Activity.RESTORE,
+        message=f"Wix safety backup skipped before {what}"
+        if skip
+        else f"A Wix safety backup is taken first, as asked; the restore waits for it: {what}",
+        backup_at=source.requested_at if is_backup else source.started_at,
+        detail=skip,
+    )

@@ -16,6 +16,7 @@ from ..models import Activity, Operation, Site, Snapshot
 from ..restore_models import RestoreRun
 from .dispatch import enqueue_snapshot_operation
 from .errors import OperationRefused
+from .requests import wix_safety_backup_record
 from .restore_safety import record_safety
 from .states import site_touch
 from .words import restore_words
@@ -70,15 +71,17 @@ def snapshot_restore_request(
     collections: Iterable[str] | None = None,
     items: Mapping[str, Iterable[str]] | None = None,
     user: AbstractBaseUser | None = None,
+    wix_backup: bool = False,
 ) -> Operation:
     """Restore collections (or chosen items) of one of the site's snapshots into the site.
 
     A repeat of a running request returns it; bad input raises OperationRefused and records
-    nothing; a refusal of the rules (another restore running) is logged and raised."""
+    nothing; a refusal of the rules (another restore running) is logged and raised.
+    `wix_backup`: "Also take a Wix backup first" (`requests.wix_safety_backup_record`)."""
     if snapshot.site_id != site.pk:
         raise OperationRefused("This snapshot is not one of the site's.")
     wanted, chosen = _clean(snapshot, mode, collections, items)
-    return _record(site, snapshot, mode, wanted, chosen, user, undo_of=None)
+    return _record(site, snapshot, mode, wanted, chosen, user, undo_of=None, wix_backup=wix_backup)
 
 
 def restore_undo_request(
@@ -117,9 +120,12 @@ def _record(
     user: AbstractBaseUser | None,
     *,
     undo_of: Operation | None,
+    wix_backup: bool = False,
 ) -> Operation:
     try:
-        return _record_locked(site, snapshot, mode, wanted, chosen, user, undo_of=undo_of)
+        return _record_locked(
+            site, snapshot, mode, wanted, chosen, user, undo_of=undo_of, wix_backup=wix_backup
+        )
     except _RefusedByRules as refused:
         # Logged outside the request's transaction, which the refusal rolled back.
         Activity.objects.create(
@@ -144,6 +150,7 @@ def _record_locked(
     user: AbstractBaseUser | None,
     *,
     undo_of: Operation | None,
+    wix_backup: bool = False,
 ) -> Operation:
     kind = Operation.Kind.RESTORE_SNAPSHOT
     described = [{"dataCollectionId": c} for c in wanted]
@@ -193,6 +200,8 @@ def _record_locked(
             items=chosen,
             undo_of=undo_of,
         )
+        if wix_backup:
+            wix_safety_backup_record(locked, operation, fresh, user)
         site_touch(locked.pk)
         transaction.on_commit(lambda: enqueue_snapshot_operation(operation.pk))
     return operation

@@ -71,7 +71,7 @@ def restore_operation_run(*, operation_id: Any) -> None:
     operation = Operation.objects.select_related("site").get(pk=operation_id)
     safety = safety_of(operation)
     if safety.waiting:
-        _give_back(operation, until, now + SAFETY_WAIT, error=WAITING)
+        _give_back(operation, until, now + SAFETY_WAIT, error=safety.reason or WAITING)
         return
     run = safety.run
     reason = safety.reason or ("" if run is not None else "This restore's record is gone.")

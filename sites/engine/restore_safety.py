@@ -4,6 +4,8 @@
 A restore whose safety snapshot is still being taken stays QUEUED and is looked at again later
 (and at once when the snapshot ends: `hand_over_waiting`); one whose safety snapshot failed or
 was deleted fails with that reason and writes nothing: a restore never runs without its net.
+A Wix restore asked with "Also take a Wix backup first" waits for that backup too (its
+`Operation.after`, made due when the backup ends) and fails, unsent, if it fails.
 """
 
 import logging
@@ -25,6 +27,7 @@ logger = logging.getLogger(__name__)
 # the snapshot's end not hand it over (a message lost): the hand-over is the usual way.
 SAFETY_WAIT = timedelta(seconds=15)
 WAITING = "Waiting for the safety snapshot (taken before every restore) to complete."
+WAITING_BACKUP = "Waiting for the Wix backup taken first, as asked, to be READY."
 
 
 def record_safety(
@@ -49,6 +52,17 @@ class Safety:
 
 
 def safety_of(operation: Operation) -> Safety:
+    wix_backup = operation.after if operation.after_id else None
+    if wix_backup is not None and wix_backup.state == Operation.State.FAILED:
+        # "Also take a Wix backup first": the restore waited for it (never claimed while it
+        # ran, `states.waiting_on_rotation`), and it failed: nothing is overwritten.
+        return Safety(
+            ready=False,
+            reason="The Wix backup taken before this restore, as asked, failed, so nothing was "
+            "restored" + (f": {wix_backup.error}" if wix_backup.error else "."),
+        )
+    if wix_backup is not None and wix_backup.state != Operation.State.SUCCEEDED:
+        return Safety(ready=False, waiting=True, reason=WAITING_BACKUP)
     run = RestoreRun.objects.select_related("safety").filter(operation=operation).first()
     if run is None:
         # A restore asked for before this version took safety snapshots: sent as it was asked.

@@ -45,6 +45,7 @@ from .leases import (
 )
 from .leases import claim_snapshot_work as _claim
 from .preview import preview_run, wake_previews
+from .restore_reading import snapshot_ended
 from .restore_run import restore_operation_run
 from .restore_safety import hand_over_waiting
 from .snapshot_store import site_store
@@ -230,6 +231,8 @@ def _complete(operation: Operation, snapshot: Snapshot, manifest: Manifest, hold
     # The site's retention rules, after each snapshot: the storage is let go first, or the prune
     # could find it still held and skip.
     release_site_store(operation.site_id, hold.site_until)
+    # The Wix restores this snapshot read the site after: what each changed, in the log.
+    snapshot_ended(snapshot)
     enqueue_prune(operation.site_id)
 
 
@@ -283,6 +286,7 @@ def _failed(
     )
     wake_previews(snapshot)
     hand_over_waiting(snapshot.pk)
+    snapshot_ended(snapshot)
 
 
 # --- Verifying ---------------------------------------------------------------------------------

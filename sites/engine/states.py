@@ -151,8 +151,9 @@ def _finish(operation: Operation, *, state: str, error: str, from_state: str) ->
                 operation=operation,
                 **outcome,
             )
-        if operation.kind == Operation.Kind.DELETE_BACKUP:
-            # A backup waiting for this delete to free its slot (engine/rotation.py): due now.
+        if operation.kind in (Operation.Kind.DELETE_BACKUP, Operation.Kind.CREATE_BACKUP):
+            # A backup waiting for this delete to free its slot (engine/rotation.py), or a
+            # restore waiting for this Wix safety backup (engine/requests.py): due now.
             Operation.objects.filter(after=operation, state=Operation.State.QUEUED).update(
                 due_at=now
             )

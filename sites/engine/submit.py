@@ -82,7 +82,7 @@ def _submit_claimed(operation: Operation) -> None:
         if not reason and operation.is_restore:
             safety = safety_of(operation)
             if safety.waiting:
-                _wait_for_safety(operation)
+                _wait_for_safety(operation, safety.reason)
                 return
             reason = safety.reason
         if reason:
@@ -105,7 +105,7 @@ def _submit_claimed(operation: Operation) -> None:
         _submit_failed(operation, InternalProblem(str(error)))
 
 
-def _wait_for_safety(operation: Operation) -> None:
+def _wait_for_safety(operation: Operation, waiting: str = WAITING) -> None:
     """Give the restore back until its safety snapshot is complete (its end hands it over): the
     wait is no attempt, and the next attempt starts afresh (see `_adopt`)."""
     now = timezone.now()
@@ -115,9 +115,9 @@ def _wait_for_safety(operation: Operation) -> None:
         updated_at=now,
         attempts=F("attempts") - 1,
         attempt_started_at=None,
-        error=WAITING,
+        error=waiting,
     )
-    if done and operation.error != WAITING:
+    if done and operation.error != waiting:
         site_touch(operation.site_id)
 
 

@@ -12,7 +12,7 @@ from .dashboard import Dashboard, dashboard
 from .live import dashboard_version, operation_version, site_version
 from .operation import OperationPage, operation_page
 from .preview import ItemsPage, PreviewPage, items_page, preview_page, preview_version
-from .restores import RestoreInfo, restore_info, restore_undo_page
+from .restores import RestoreInfo, restore_info, restore_undo_page, wix_safety_context
 from .schedules import schedule_views
 from .site import SitePage, site_page
 from .state import SiteState, site_state, site_states
@@ -48,4 +48,5 @@ __all__ = [
     "site_state",
     "site_states",
     "site_version",
+    "wix_safety_context",
 ]

@@ -4,11 +4,12 @@ whether "Undo this restore" is offered (`rules.undo_refusal`)."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.db.models import OuterRef, QuerySet, Subquery
 
 from .. import rules
-from ..models import Operation, RestoreRun, Site
+from ..models import Backup, Operation, RestoreRun, Site, Snapshot
 
 # The site's page lists this many restores from snapshots (and undos), newest first.
 RESTORES_SHOWN = 10
@@ -127,3 +128,15 @@ def restore_rows(runs: list[RestoreRun], work: rules.InFlight) -> list[RestoreRo
     return [
         RestoreRow(run, rules.undo_refusal(run.operation, run, work, run.undone)) for run in runs
     ]
+
+
+def wix_safety_context(
+    site: Site, work: rules.InFlight, source: Backup | Snapshot
+) -> dict[str, Any]:
+    """A restore form's "Also take a Wix backup first" (`_wix_safety_backup.html`): what it
+    would make go now, or why it would be skipped (`rules.wix_safety_backup`, which the request
+    asks again)."""
+    return {
+        "wix_safety": rules.wix_safety_backup(rules.slots_with_pins(site), work, source),
+        "slot_count": rules.slot_count(),
+    }

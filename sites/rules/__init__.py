@@ -46,11 +46,13 @@ from .backups import (
     with_pins,
 )
 from .restores import (
+    restored_collections,
     snapshot_restore_refusal,
     undo_collections,
     undo_of,
     undo_offered_until,
     undo_refusal,
+    wix_safety_backup,
 )
 from .snapshots import (
     HISTORY_PAGE_SIZE,
@@ -114,6 +116,7 @@ __all__ = [
     "refusal",
     "restore_refusal",
     "restore_running",
+    "restored_collections",
     "retention_preview",
     "retention_refusal",
     "retention_rules",
@@ -132,5 +135,6 @@ __all__ = [
     "undo_offered_until",
     "undo_refusal",
     "with_pins",
+    "wix_safety_backup",
     "wix_work_unasked",
 ]

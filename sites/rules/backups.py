@@ -218,51 +218,64 @@ class NextBackup:
     `goes`: the backup that will go (None while a slot is free). `rotate`: the product deletes
     it first, because Wix would otherwise evict a pinned one; `waits_for`: a delete already
     running frees the slot, so the backup waits for it. `refusal`: why no backup can be made now
-    without losing a pinned one ("" when it can).
+    without losing a pinned one or the backup being restored from ("" when it can), `why` its
+    cause alone (without the advice).
     """
 
     goes: Any = None
     rotate: bool = False
     waits_for: str = ""
     refusal: str = ""
+    why: str = ""
 
 
 def next_backup_plan(holding_slots: Iterable[Any], work: InFlight) -> NextBackup:
     """What one more on-demand backup makes go, and how (the rotation inside the slots).
 
     `holding_slots`: the site's on-demand backups that use a slot (PENDING or READY), each with
-    `pinned` (`with_pins`). Wix evicts the oldest when all are used: when that one is pinned, the
-    oldest unpinned READY backup is deleted first instead, never one a restore reads from.
+    `pinned` (`with_pins`). Wix evicts the oldest when all are used: when that one is pinned or
+    is being restored from (a restore asked for or running reads it), the oldest unpinned READY
+    backup no restore reads from is deleted first instead.
     """
     slots = sorted(holding_slots, key=lambda b: (b.requested_at, b.wix_id))
     if len(slots) < slot_count():
         return NextBackup()
+    restoring = work.restores_from
+
+    def kept(backup: Any) -> bool:
+        return bool(getattr(backup, "pinned", False)) or backup.wix_id in restoring
+
     oldest = slots[0]
-    if not getattr(oldest, "pinned", False):
+    if not kept(oldest):
         return NextBackup(goes=oldest)
     being_deleted = [b for b in slots if b.wix_id in work.deleting]
     if being_deleted:
         # A delete already frees a slot: wait for it rather than delete a second backup.
         return NextBackup(goes=being_deleted[0], waits_for=being_deleted[0].wix_id)
-    free = [
-        b
-        for b in slots
-        if not getattr(b, "pinned", False)
-        and b.status == Backup.READY
-        and b.wix_id not in work.restores_from
-    ]
+    free = [b for b in slots if not kept(b) and b.status == Backup.READY]
     if free:
         return NextBackup(goes=free[0], rotate=True)
     unpinned = [b for b in slots if not getattr(b, "pinned", False)]
     if not unpinned:
         reason = "Every slot holds a pinned backup"
-    elif any(b.wix_id in work.restores_from for b in unpinned):
+    elif oldest.wix_id in restoring and not getattr(oldest, "pinned", False):
+        reason = (
+            "The oldest backup is being restored from and every other slot holds a pinned or "
+            "unfinished backup"
+        )
+        return NextBackup(
+            why=reason,
+            refusal=f"{reason}, so a new backup would make Wix delete the backup being restored "
+            "from or a pinned one. Wait for the restore to end, or unpin a backup, and try again.",
+        )
+    elif any(b.wix_id in restoring for b in unpinned):
         reason = "The only unpinned backup is being restored from"
     else:
         reason = "The only unpinned backup is still being made"
     return NextBackup(
+        why=reason,
         refusal=f"{reason}, so a new backup would make Wix delete a pinned one. "
-        "Unpin a backup (or wait) and try again."
+        "Unpin a backup (or wait) and try again.",
     )
 
 

@@ -1,8 +1,10 @@
-"""Restores from snapshots and their Undo: what a snapshot restore may do, and when and over what
-an Undo is offered."""
+"""Restores: whether a Wix safety backup may be taken before a Wix restore (and what it makes go),
+what a snapshot restore may do, and when and over what an Undo is offered."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from ..models import (
     Backup,
@@ -10,7 +12,7 @@ from ..models import (
     RestoreRun,
     Snapshot,
 )
-from .backups import InFlight, restore_running
+from .backups import InFlight, NextBackup, next_backup_plan, restore_running
 from .snapshots import SAFETY_KEPT, snapshot_use_refusal
 
 
@@ -83,9 +85,9 @@ def _wrote_anything(operation: Operation, run: RestoreRun) -> bool:
     return bool(operation.restoration_wix_id)
 
 
-def undo_collections(operation: Operation, run: RestoreRun, backup: Backup | None) -> list[str]:
-    """The collections a restore wrote to, which its Undo restores whole from the safety
-    snapshot (those the safety snapshot holds)."""
+def restored_collections(operation: Operation, run: RestoreRun, backup: Backup | None) -> list[str]:
+    """The collections a restore wrote to (sorted): a snapshot restore's, a partial Wix
+    restore's destinations, or every collection of the backup Wix restored."""
     if run.from_snapshot:
         touched = set(run.collections)
     elif operation.kind == Operation.Kind.RESTORE_PARTIAL:
@@ -95,5 +97,63 @@ def undo_collections(operation: Operation, run: RestoreRun, backup: Backup | Non
         }
     else:
         touched = {c.get("id") for c in (backup.collections if backup else [])}
+    return sorted(c for c in touched if c)
+
+
+def undo_collections(operation: Operation, run: RestoreRun, backup: Backup | None) -> list[str]:
+    """The collections a restore wrote to, which its Undo restores whole from the safety
+    snapshot (those the safety snapshot holds)."""
     held = {c["id"] for c in (run.safety.collections if run.safety else [])}
-    return sorted(touched & held)
+    return [c for c in restored_collections(operation, run, backup) if c in held]
+
+
+@dataclass(frozen=True)
+class WixSafetyBackup:
+    """What an owner's "Also take a Wix backup first" would do before a restore.
+
+    `plan`: what the backup makes go, as for any backup (`next_backup_plan`, with the restore's
+    source kept); `skip`: why it is skipped and the safety snapshot relied on ("" when taken).
+    """
+
+    plan: NextBackup
+    skip: str = ""
+
+    @property
+    def goes(self) -> Any:
+        return self.plan.goes
+
+
+def restore_source_backup(source: Backup | Snapshot | None) -> str:
+    """The Wix backup a restore reads from, or is taken with: a Wix restore's backup, a snapshot
+    restore's snapshot's own backup (taken with it by a "Back up now"), else "" (none)."""
+    if isinstance(source, Backup):
+        return source.wix_id
+    if isinstance(source, Snapshot) and source.backup_id is not None:
+        return source.backup.wix_id if source.backup else ""
+    return ""
+
+
+def wix_safety_backup(
+    holding_slots: Iterable[Any], work: InFlight, source: Backup | Snapshot | None
+) -> WixSafetyBackup:
+    """May a Wix backup be taken before restoring `source` (a Wix backup or a snapshot), and what
+    would go.
+
+    It takes a slot like any backup (Wix's eviction of the oldest, or the rotation's delete) but
+    never makes the backup being restored from go, nor a pinned one: when those are the only
+    candidates it is skipped, and the restore relies on its safety snapshot (always taken). Asked
+    by the restore form (before the owner confirms) and by the request (under the site's lock).
+    """
+    source_wix_id = restore_source_backup(source)
+    kept = InFlight(
+        operations=work.operations,
+        restoring_from=work.restoring_from | frozenset([source_wix_id] if source_wix_id else []),
+    )
+    plan = next_backup_plan(holding_slots, kept)
+    if plan.refusal:
+        skip = (
+            f"{plan.why}, so a Wix backup would make Wix delete the backup being restored from "
+            "or a pinned one; the restore relies on its safety snapshot"
+        )
+        return WixSafetyBackup(plan=plan, skip=skip)
+    return WixSafetyBackup(plan=plan)

@@ -47,7 +47,6 @@ from .manifest import (
 from .objects import ObjectStore, canonical_json
 from .packs import PackReader
 from .retention import DEFAULT_RULES, RetentionPlan, RetentionRules, SnapshotRef, plan_retention
-from .s3 import S3Backend
 from .take import Progress, take_snapshot
 from .verify import Problem, VerifyReport, verify_snapshot
 
@@ -76,7 +75,6 @@ __all__ = [
     "Progress",
     "RetentionPlan",
     "RetentionRules",
-    "S3Backend",
     "SchemaDrift",
     "SnapshotRef",
     "StorageError",
@@ -105,3 +103,12 @@ __all__ = [
     "take_snapshot",
     "verify_snapshot",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # S3Backend is imported when first asked for (boto3 is heavy; config.backend_for).
+    if name == "S3Backend":
+        from .s3 import S3Backend
+
+        return S3Backend
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

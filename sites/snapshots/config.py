@@ -15,7 +15,6 @@ from django.conf import settings
 
 from .backends import Backend, LocalBackend
 from .objects import ObjectStore
-from .s3 import S3Backend
 
 S3_SCHEME = "s3://"
 
@@ -30,6 +29,10 @@ def backend_for(
 ) -> Backend:
     """A folder path, or `s3://bucket[/prefix]` with the S3 options."""
     if location.startswith(S3_SCHEME):
+        # Imported only for an S3 store: boto3 and botocore add tens of MB to every web and
+        # worker process that never uses them (bench/scale's worker memory).
+        from .s3 import S3Backend
+
         bucket, _, prefix = location.removeprefix(S3_SCHEME).partition("/")
         return S3Backend(
             bucket,

@@ -4,8 +4,11 @@ data is checked after each step. Nothing here waits for a fixed time."""
 
 from playwright.sync_api import Page, expect
 
+from sites.models import Backup, Operation, RestoreRun
 from wixemulator.models import EmuCollection, EmuItem
 
+from ..conftest import ready_backup
+from ..processes import wait_for
 from .test_owner_flows import sign_in
 from .test_snapshots import snapshot_row, take_one
 
@@ -120,3 +123,44 @@ def test_owner_restores_an_older_version_from_an_items_history(connect, owner, p
     expect(page.locator("[data-restore-mode]")).to_have_text("Chosen items")
     assert products(creds) == {**before, "product-0001": original["product-0001"]}
     expect(page.get_by_role("link", name="Undo this restore")).to_be_visible()
+
+
+def test_owner_restores_a_wix_backup_taking_a_wix_backup_first(connect, owner, page: Page):
+    site, creds = connect("Candle Shop", backup=2, restore=2, delete=1)
+    source_id = ready_backup(site, owner)
+    sign_in(page)
+    page.goto(f"/sites/{site.pk}/backups/{source_id}/restore/")
+    box = page.get_by_label("Also take a Wix backup first")
+    expect(box).not_to_be_checked()
+    expect(page.locator("[data-wix-backup-plan]")).to_contain_text(
+        "one is free: no backup is deleted"
+    )
+    box.check()
+    page.get_by_label("Type the site's name").fill("Candle Shop")
+    page.get_by_role("button", name="Restore", exact=True).click()
+    expect(page.get_by_text("Restore requested. Follow it here.")).to_be_visible()
+    expect(page.locator("[data-operation-state]")).to_have_text("Succeeded", timeout=60_000)
+    expect(page.locator("[data-wix-safety-backup]")).to_have_text("Succeeded")
+
+    restore = site.operations.get(kind=Operation.Kind.RESTORE)
+    made = site.backups.get(wix_id=restore.after.backup_wix_id)
+    restoration = site.restorations.get(wix_id=restore.restoration_wix_id)
+    assert made.status == Backup.READY and made.finished_at <= restoration.requested_at
+    assert site.backups.get(wix_id=source_id).status == Backup.READY
+    page.goto(f"/sites/{site.pk}/activity/?kind=restore")
+    expect(page.get_by_text("A Wix safety backup is taken first, as asked")).to_be_visible()
+    # What Wix's restore changed, read from the site afterwards by the snapshot worker: nothing
+    # was edited since the backup, so every product is unchanged.
+    products = EmuItem.objects.filter(
+        collection__site__site_id=creds.site_id, collection__collection_id="Products"
+    ).count()
+    counted = page.get_by_text("What the restore changed, read from the site afterwards")
+    wait_for(
+        lambda: RestoreRun.objects.filter(operation=restore, counted_at__isnull=False).exists(),
+        60,
+        what="the restore's changes counted",
+    )
+    page.reload()
+    expect(counted).to_contain_text(
+        f"Products: 0 brought back, 0 reverted, 0 removed, {products} unchanged"
+    )

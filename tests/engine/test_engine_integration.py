@@ -88,12 +88,19 @@ def test_forty_operations_on_five_sites_end_right_with_one_list_call_per_site_pe
     finished = wait_finished(partial)
     assert {op.state for op in finished} == {Operation.State.SUCCEEDED}
 
+    # Once Wix completed each restore, the site was read again and what it changed counted.
+    wait_for(
+        lambda: not RestoreRun.objects.filter(counted_at__isnull=True).exists(),
+        120,
+        what="every Wix restore's changes counted",
+    )
     assert Operation.objects.exclude(kind=Operation.Kind.SNAPSHOT).count() == 40
     # Each of the 20 "Back up now" also took a snapshot (the sites' setting, on by default), and
-    # every restore one first, its safety net, complete before Wix was asked: a restore and a
-    # snapshot asked while one runs share it (one snapshot of a site at a time).
+    # every restore one first, its safety net, complete before Wix was asked, and one after Wix
+    # completed it (its reading): a restore and a snapshot asked while one runs share it (one
+    # snapshot of a site at a time).
     snapshots = Operation.objects.filter(kind=Operation.Kind.SNAPSHOT)
-    assert 20 <= snapshots.count() <= 30
+    assert 20 <= snapshots.count() <= 40
     for restore in Operation.objects.filter(kind__in=Operation.RESTORES):
         safety = RestoreRun.objects.get(operation=restore).safety
         # Sent to Wix only after its safety snapshot completed: Wix received the restore (its

@@ -109,3 +109,27 @@ def test_a_worker_asking_about_its_own_operation_is_not_refused_by_it(site):
     backup = make_backup(site)
     delete = make_operation(site, Operation.Kind.DELETE_BACKUP, backup_wix_id=backup.wix_id)
     assert rules.delete_refusal(backup, rules.in_flight(site).without(delete)) == ""
+
+
+def test_a_new_backup_never_makes_the_backup_being_restored_from_go(site):
+    oldest, middle, _newest = three_slots_used(site)
+    make_operation(site, Operation.Kind.RESTORE, backup_wix_id=oldest.wix_id)
+    plan = rules.next_backup(site)
+    # Wix would evict the oldest: the rotation deletes the next one first instead.
+    assert (plan.goes, plan.rotate, plan.refusal) == (middle, True, "")
+
+
+def test_a_wix_safety_backup_keeps_its_source_and_says_when_it_is_skipped(site):
+    oldest, middle, newest = three_slots_used(site)
+    slots = rules.slots_with_pins(site)
+    work = rules.in_flight(site)
+    assert rules.wix_safety_backup(slots, work, newest).goes == oldest
+    taken = rules.wix_safety_backup(slots, work, oldest)
+    assert (taken.goes, taken.plan.rotate, taken.skip) == (middle, True, "")
+    for backup in (middle, newest):
+        site.pins.create(backup_wix_id=backup.wix_id)
+    skipped = rules.wix_safety_backup(rules.slots_with_pins(site), work, oldest)
+    assert skipped.goes is None
+    assert skipped.skip.startswith("The oldest backup is being restored from")
+    # Only its source and pinned backups are kept: restoring the newest, Wix evicts the oldest.
+    assert rules.wix_safety_backup(rules.slots_with_pins(site), work, newest).goes == oldest
