@@ -27,6 +27,7 @@ class Snapshot(models.Model):
         OWNER = "owner", "The owner's"
         PREVIEW = "preview", "A restore preview's live reading"
         SAFETY = "safety", "A restore's safety snapshot"
+        READING = "reading", "A Wix restore's reading of what it changed"
 
     # How many damaged or missing items a verify lists by name (the counts are always whole).
     PROBLEMS_KEPT = 20

@@ -67,7 +67,9 @@ def _record_readings(site: Site) -> None:
     if not waiting:
         return
     first = waiting[0].operation
-    taking = record_snapshot(site=site, user=first.requested_by, via=first.via)
+    taking = record_snapshot(
+        site=site, user=first.requested_by, via=first.via, taken_for=Snapshot.TakenFor.READING
+    )
     reading = Snapshot.objects.get(operation=taking)
     RestoreRun.objects.filter(pk__in=[run.pk for run in waiting], reading__isnull=True).update(
         reading=reading

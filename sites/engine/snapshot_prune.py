@@ -32,6 +32,7 @@ GC_GRACE = timedelta(hours=1)
 # Why a preview's live reading or a safety snapshot went (rules.kept_apart), in the activity log.
 _APART_GONE = {
     Snapshot.TakenFor.PREVIEW: "it was the live reading of a restore preview, no longer needed",
+    Snapshot.TakenFor.READING: "it was read after a Wix restore, whose changes are counted",
     Snapshot.TakenFor.SAFETY: (
         f"it was the safety snapshot of a restore that ended over {rules.SAFETY_KEPT.days} days "
         "ago (Undo no longer offered)"

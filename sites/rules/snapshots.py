@@ -114,6 +114,9 @@ SAFETY_KEPT = timedelta(days=7)
 
 KEPT_APART_WORDS = {
     Snapshot.TakenFor.PREVIEW: "kept a day for its preview, apart from the retention rules",
+    Snapshot.TakenFor.READING: (
+        "read after a Wix restore for what it changed; kept a day, apart from the retention rules"
+    ),
     Snapshot.TakenFor.SAFETY: (
         f"kept {SAFETY_KEPT.days} days after its restore for Undo, apart from the retention rules"
     ),
@@ -135,6 +138,8 @@ class Uses:
     restores_ended: list[datetime | None] = field(default_factory=list)
     read_by_restore: bool = False
     previews: list[tuple[bool, datetime]] = field(default_factory=list)
+    # Each Wix restore it is the reading of: whether its changes are counted yet.
+    readings_counted: list[bool] = field(default_factory=list)
 
 
 def kept_apart(snapshot: Snapshot, uses: Uses, now: datetime) -> str:
@@ -150,11 +155,17 @@ def kept_apart(snapshot: Snapshot, uses: Uses, now: datetime) -> str:
     for running, asked in uses.previews:
         if running or now - asked < PREVIEW_READING_KEPT:
             return "live reading of a recent restore preview"
+    if not all(uses.readings_counted):
+        return "reading of a Wix restore, its changes not counted yet"
+    if snapshot.taken_for == Snapshot.TakenFor.READING and now - snapshot.started_at < (
+        PREVIEW_READING_KEPT
+    ):
+        return "reading of a recent Wix restore"
     return ""
 
 
 def _uses(snapshots: list[Snapshot]) -> dict[str, Uses]:
-    """What needs each of these snapshots, in three queries (none when there are none)."""
+    """What needs each of these snapshots, in four queries (none when there are none)."""
     if not snapshots:
         return {}
     ids = [s.pk for s in snapshots]
@@ -174,7 +185,15 @@ def _uses(snapshots: list[Snapshot]) -> dict[str, Uses]:
         "live_id", "state", "created_at"
     ):
         previews[str(live_id)].append((state == Preview.State.RUNNING, asked))
-    return {str(pk): Uses(ended[str(pk)], str(pk) in reading, previews[str(pk)]) for pk in ids}
+    counted: dict[str, list[bool]] = defaultdict(list)
+    for reading_id, counted_at in RestoreRun.objects.filter(reading_id__in=ids).values_list(
+        "reading_id", "counted_at"
+    ):
+        counted[str(reading_id)].append(counted_at is not None)
+    return {
+        str(pk): Uses(ended[str(pk)], str(pk) in reading, previews[str(pk)], counted[str(pk)])
+        for pk in ids
+    }
 
 
 @dataclass(frozen=True)

@@ -154,3 +154,42 @@ def test_a_count_a_dead_worker_left_undone_is_made_up_by_the_beat(store, owner):
     assert run.counts["Products"]["restored"] == 1 and run.counted_at is not None
     assert site.activities.filter(outcome=Activity.INFO, operation=op).count() == 1
     assert engine.restore_readings_due() == 0
+
+
+def test_the_reading_is_kept_apart_from_the_owners_snapshots_and_goes_after_a_day(
+    store, owner, client
+):
+    """The reading is no copy the owner asked for: it never takes the place of one of theirs in
+    "keep the last N", the snapshots list says what it is, and retention removes it a day after
+    it was read once its restore's changes are counted (the activity log says why)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    site, creds = store
+    backup = ready_backup(site, owner, creds)
+    engine.snapshot_settings_set(site=site, user=owner, keep_last=1, daily=0, weekly=0, monthly=0)
+    mine = engine.snapshot_request(site=site, user=owner)
+    engine.snapshot_operation_run(operation_id=mine.pk)
+    change_products(creds)
+    op = restore_completed(site, owner, creds, backup)
+    run = RestoreRun.objects.select_related("reading").get(operation=op)
+    assert run.reading.taken_for == Snapshot.TakenFor.READING
+    engine.snapshot_operation_run(operation_id=run.reading.operation_id)
+    run.refresh_from_db()
+    assert run.counted_at is not None
+
+    engine.snapshots_prune(site_id=site.pk)
+    owners = Snapshot.objects.get(operation=mine)  # still the one the owner keeps
+    assert Snapshot.objects.filter(pk=run.reading_id).exists()
+    client.force_login(owner)
+    listed = client.get(reverse("sites:site", args=[site.pk])).text
+    assert "read after a Wix restore for what it changed; kept a day" in listed
+
+    engine.snapshots_prune(site_id=site.pk, now=timezone.now() + timedelta(days=1, minutes=1))
+    assert not Snapshot.objects.filter(pk=run.reading_id).exists()
+    assert Snapshot.objects.filter(pk=owners.pk).exists()
+    assert site.activities.filter(
+        message__icontains="Retention removed the snapshot",
+        detail__icontains="read after a Wix restore",
+    ).exists()
