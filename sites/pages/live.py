@@ -19,6 +19,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 
 from .. import access
+from ..batch import fetch_prepared
 from ..models import Operation, Site
 
 # After opening a page asked Wix for fresh data, the page polls this long for it to land.
@@ -47,17 +48,36 @@ def dashboard_version_text(versions: Iterable[tuple[Any, int]]) -> str:
     return hashlib.blake2b(parts.encode(), digest_size=8).hexdigest()
 
 
+def _uuid(value: Any) -> uuid.UUID | None:
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+# The three reads below run for every poll of every open page: each is compiled once and
+# prepared on the server (sites/batch.py), one row by its key, with no ordering (the model's
+# default would cost the ORM more than the database).
+
+
 def site_version(
     *, owner: AbstractBaseUser, site_id: Any, refresh_since: float | None = None
 ) -> str | None:
     """The version a site's page would show now, in one query (None: not the owner's site)."""
-    # These run for every poll of every open page: one row by its key, so no ordering (the
-    # model's default would cost the ORM more than the database).
-    rows = list(
-        access.visible_sites(owner)
-        .filter(pk=site_id)
-        .values_list("version", "last_synced_at")
-        .order_by()[:1]
+    site_id = _uuid(site_id)
+    if owner.pk is None or site_id is None:
+        return None
+    (rows,), _ = fetch_prepared(
+        "site-version",
+        [owner.pk, site_id],
+        lambda: [
+            access.visible_sites(owner)
+            .filter(pk=site_id)
+            .values_list("version", "last_synced_at")
+            .order_by()[:1]
+        ],
     )
     if not rows:
         return None
@@ -67,19 +87,32 @@ def site_version(
 
 def dashboard_version(*, owner: AbstractBaseUser) -> str:
     """The version the owner's dashboard would show now, in one query."""
-    versions = access.visible_sites(owner).values_list("pk", "version").order_by()
+    if owner.pk is None:
+        return dashboard_version_text(())
+    (versions,), _ = fetch_prepared(
+        "dashboard-version",
+        [owner.pk],
+        lambda: [access.visible_sites(owner).values_list("pk", "version").order_by()],
+    )
     return dashboard_version_text(versions)
 
 
 def operation_version(*, owner: AbstractBaseUser, site_id: Any, operation_id: Any) -> str | None:
     """The version an operation's page would show now, in one query (None: not the owner's)."""
-    rows = list(
-        access.visible_operations(owner)
-        .filter(pk=operation_id, site_id=site_id)
-        .values_list("site__version", flat=True)
-        .order_by()[:1]
+    site_id, operation_id = _uuid(site_id), _uuid(operation_id)
+    if owner.pk is None or site_id is None or operation_id is None:
+        return None
+    (rows,), _ = fetch_prepared(
+        "operation-version",
+        [owner.pk, operation_id, site_id],
+        lambda: [
+            access.visible_operations(owner)
+            .filter(pk=operation_id, site_id=site_id)
+            .values_list("site__version")
+            .order_by()[:1]
+        ],
     )
-    return str(rows[0]) if rows else None
+    return str(rows[0][0]) if rows else None
 
 
 def encode_watch(states: dict[str, str]) -> str:
