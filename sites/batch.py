@@ -86,7 +86,8 @@ def fetch_prepared(
     """
     alias = "default"
     connection = connections[alias]
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or len(set(ids)) < len(ids):
+        # Two equal ids (a collection named like a kind) could not be told apart when swapped.
         return fetch_together(build(), build_models())
     kept = _compiled.setdefault(connection, {})
     full_key = (key, len(ids))

@@ -8,13 +8,15 @@ rows of their own (`PreviewCollection`), and a list page is one slice of an inde
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
+from uuid import UUID
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.http import Http404
 
 from .. import access, rules
+from ..batch import fetch_prepared
 from ..models import Preview, PreviewChange, PreviewCollection, Snapshot
 from .live import Live
 
@@ -78,12 +80,43 @@ def preview_page(preview: Preview) -> PreviewPage:
     return PreviewPage(preview, rows, Live(version, "", not preview.is_finished, []))
 
 
+class ListedChange(NamedTuple):
+    """An item of a preview's list: the change's id (its page's address) and the item's."""
+
+    pk: int
+    item_id: str
+
+
+def _uuid(value: Any) -> UUID | None:
+    try:
+        return value if isinstance(value, UUID) else UUID(str(value))
+    except ValueError:
+        return None
+
+
+def _preview_with_count(
+    owner: AbstractBaseUser, preview_id: UUID, site_id: UUID, collection_id: str, kind: str
+) -> QuerySet:
+    """The preview with its site, source and the count of one collection and kind (None when
+    it has none), carrying the owner's time zone."""
+    count = PreviewCollection.objects.filter(
+        preview=OuterRef("pk"), collection_id=collection_id
+    ).values(kind)[:1]
+    return (
+        access.visible_previews(owner)
+        .filter(pk=preview_id, site_id=site_id)
+        .select_related("site", "source")
+        .annotate(total=Subquery(count), owner_time_zone=F("site__owner__wbm_profile__time_zone"))
+        .order_by()[:1]
+    )
+
+
 @dataclass(frozen=True)
 class ItemsPage:
     preview: Preview
     collection_id: str
     kind: str
-    changes: list[PreviewChange]
+    changes: list[ListedChange]
     number: int
     pages: int
     total: int
@@ -116,15 +149,16 @@ def items_page(
     The preview carries the owner's time zone (`owner_time_zone`), as `access.site_to_view`."""
     if kind not in KIND_WORDS or not collection_id:
         raise Http404
-    count = PreviewCollection.objects.filter(
-        preview=OuterRef("pk"), collection_id=collection_id
-    ).values(kind)[:1]
-    found = list(
-        access.visible_previews(owner)
-        .filter(pk=preview_id, site_id=site_id)
-        .select_related("site", "source")
-        .annotate(total=Subquery(count), owner_time_zone=F("site__owner__wbm_profile__time_zone"))
-        .order_by()[:1]
+    preview_id, site_id = _uuid(preview_id), _uuid(site_id)
+    if owner.pk is None or preview_id is None or site_id is None:
+        raise Http404
+    # Both reads are compiled once and prepared on the server (sites/batch.py): the list is
+    # the page that grows, paged through by the owner.
+    _, (found,) = fetch_prepared(
+        ("preview-items", kind),
+        [owner.pk, preview_id, site_id, collection_id],
+        build=lambda: (),
+        build_models=lambda: [_preview_with_count(owner, preview_id, site_id, collection_id, kind)],
     )
     if not found or found[0].total is None:
         raise Http404
@@ -136,17 +170,23 @@ def items_page(
     except (TypeError, ValueError):
         page = 1
     start = (page - 1) * rules.PREVIEW_PAGE_SIZE
-    changes = list(
-        PreviewChange.objects.filter(
-            preview=preview,
-            collection_id=collection_id,
-            kind=kind,
-            position__gte=start,
-            position__lt=start + rules.PREVIEW_PAGE_SIZE,
-        )
-        .order_by("position")
-        .only("id", "preview_id", "item_id", "kind", "collection_id")
+    end = start + rules.PREVIEW_PAGE_SIZE
+    (rows,), _ = fetch_prepared(
+        "preview-items-slice",
+        [preview.pk, collection_id, kind, start, end],
+        lambda: [
+            PreviewChange.objects.filter(
+                preview=preview.pk,
+                collection_id=collection_id,
+                kind=kind,
+                position__gte=start,
+                position__lt=end,
+            )
+            .order_by("position")
+            .values_list("id", "item_id")
+        ],
     )
+    changes = [ListedChange(*row) for row in rows]
     return ItemsPage(preview, collection_id, kind, changes, page, pages, total)
 
 

@@ -284,3 +284,20 @@ def dashboard_rows(context: Any, rows: Iterable[Any], slots: int) -> SafeString:
             "</tr>"
         )
     return mark_safe("\n".join(out))  # noqa: S308 - built from escaped parts above
+
+
+@register.simple_tag
+def preview_item_rows(items_url: str, changes: Iterable[Any]) -> SafeString:
+    """The items of a restore preview's list (pages/preview.py ListedChange), each with its tick
+    box and the link to its difference (`items_url` + the change's id): one tag call for the
+    page's 50 rather than ~10 template lookups each."""
+    base = esc(items_url)
+    out = []
+    for change in changes:
+        pk = int(change.pk)  # our own id: digits only
+        item = esc(change.item_id)
+        out.append(
+            f'<li data-item="{item}"><input type="checkbox" name="change" value="{pk}" '
+            f'id="tick-{pk}" aria-label="Tick {item}"> <a href="{base}{pk}/">{item}</a></li>'
+        )
+    return mark_safe("\n".join(out))  # noqa: S308 - built from escaped parts above
