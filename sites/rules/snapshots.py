@@ -196,6 +196,21 @@ def _uses(snapshots: list[Snapshot]) -> dict[str, Uses]:
     }
 
 
+READ_NOW = "read by a restore or a restore preview now"
+
+
+def _read_now(site: Site) -> set[str]:
+    """The site's snapshots a queued or running restore, or a running preview, reads (two
+    queries)."""
+    restores = RestoreRun.objects.filter(
+        operation__site=site, operation__state__in=Operation.RUNNING, source__isnull=False
+    ).values_list("source_id", flat=True)
+    previews = Preview.objects.filter(site=site, state=Preview.State.RUNNING).values_list(
+        "source_id", flat=True
+    )
+    return {str(pk) for pk in [*restores, *previews]}
+
+
 @dataclass(frozen=True)
 class RetentionPreview:
     """What the rules keep (newest first, with why) and what they would remove, of the owner's
@@ -228,9 +243,13 @@ def retention_preview(
     plan = plan_retention(refs, rules or retention_rules(site), tz=owner_time_zone(site))
     uses = _uses(apart)
     why = {s.pk: kept_apart(s, uses[str(s.pk)], now) for s in apart}
+    # A snapshot a restore or a preview still has to read stays until it is done, whatever the
+    # rules say: pruned under it, the restore would fail half-written or the preview vanish.
+    busy = _read_now(site) if plan.pruned else set()
     return RetentionPreview(
-        kept=[(complete[pk], plan.reasons[pk]) for pk in plan.kept],
-        pruned=[complete[pk] for pk in plan.pruned],
+        kept=[(complete[pk], plan.reasons[pk]) for pk in plan.kept]
+        + [(complete[pk], READ_NOW) for pk in plan.pruned if pk in busy],
+        pruned=[complete[pk] for pk in plan.pruned if pk not in busy],
         plan=plan,
         apart_kept=[(s, why[s.pk]) for s in apart if why[s.pk]],
         apart_pruned=[s for s in apart if not why[s.pk]],

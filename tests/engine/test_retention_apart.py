@@ -181,3 +181,29 @@ def test_a_pinned_safety_snapshot_stays_and_an_owners_request_makes_a_reading_th
     assert asked.pk == preview.live.operation_id
     preview.live.refresh_from_db()
     assert preview.live.taken_for == Snapshot.TakenFor.OWNER
+
+
+def test_a_snapshot_a_queued_restore_reads_stays_until_the_restore_is_done(store, owner):
+    """Keep the last 1: the older of two snapshots would go, but a restore from it is queued
+    (its safety snapshot not even taken yet). Retention keeps it, saying why, until the restore
+    has read it; then the rules apply again."""
+    site, _ = store
+    engine.snapshot_settings_set(site=site, user=owner, keep_last=1, daily=0, weekly=0, monthly=0)
+    site.refresh_from_db()
+    older = snapshot_now(site, owner, age=timedelta(days=2))
+    snapshot_now(site, owner, age=timedelta(days=1))
+    operation = engine.snapshot_restore_request(
+        site=site, snapshot=older, mode=RestoreRun.Mode.MERGE, collections=["Products"], user=owner
+    )
+    preview = rules.retention_preview(site)
+    assert older not in preview.pruned
+    assert (older, rules.READ_NOW) in [(s, why) for s, why in preview.kept]
+    engine.snapshots_prune(site_id=site.pk)
+    assert Snapshot.objects.filter(pk=older.pk).exists()
+
+    take_safety(operation)
+    engine.snapshot_operation_run(operation_id=operation.pk)
+    operation.refresh_from_db()
+    assert operation.state == Operation.State.SUCCEEDED, operation.error
+    engine.snapshots_prune(site_id=site.pk)
+    assert not Snapshot.objects.filter(pk=older.pk).exists()
