@@ -6,6 +6,8 @@ difference with the open incidents is opened or resolved. Failed operations open
 their incidents as they end (states.finish), not here.
 """
 
+from typing import Any
+
 from django.db.models import Max, OuterRef, Subquery
 
 from .. import clock, rules
@@ -45,28 +47,38 @@ def incidents_check() -> int:
         if not batch:
             return changed
         last_pk = batch[-1].pk
-        open_now: dict[object, set[str]] = {site.pk: set() for site in batch}
+        # Each site's open state-derived incidents: cause -> (id, what it says).
+        open_now: dict[object, dict[str, tuple[Any, str]]] = {site.pk: {} for site in batch}
         # Each site's schedules (frequency, paused): a schedule sets how old a copy may be.
         schedules: dict[object, list[tuple[str, bool]]] = {site.pk: [] for site in batch}
         for site_id, frequency, paused in Schedule.objects.filter(
             site__in=[s.pk for s in batch]
         ).values_list("site", "frequency", "paused"):
             schedules[site_id].append((frequency, paused))
-        for site_id, cause in Incident.objects.filter(
+        for site_id, cause, pk, text in Incident.objects.filter(
             site__in=[s.pk for s in batch],
             cause__in=rules.STATE_CAUSES,
             resolved_at__isnull=True,
-        ).values_list("site", "cause"):
-            open_now[site_id].add(cause)
+        ).values_list("site", "cause", "pk", "text"):
+            open_now[site_id][cause] = (pk, text)
         for site in batch:
             wanted = rules.site_conditions(
                 site, site.newest_backup_at, site.newest_snapshot_at, now, schedules[site.pk]
             )
             moved = False
+            opened = open_now[site.pk]
             for cause, text in wanted.items():
-                if cause not in open_now[site.pk]:
+                if cause not in opened:
                     moved |= incident_open(site, cause, text, now)
-            for cause in open_now[site.pk] - set(wanted):
+                elif opened[cause][1] != text:
+                    # Still open, but what it says moved on ("… is 5 days old", not the 3 it
+                    # opened with): the pages say it as it is now; no new alert.
+                    moved |= bool(
+                        Incident.objects.filter(
+                            pk=opened[cause][0], resolved_at__isnull=True
+                        ).update(text=text)
+                    )
+            for cause in set(opened) - set(wanted):
                 moved |= incident_resolve(site, cause, now)
             if moved:
                 site_touch(site.pk)

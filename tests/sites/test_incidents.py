@@ -15,6 +15,7 @@ from sites.models import (
     Backup,
     Incident,
     Operation,
+    Site,
     Snapshot,
 )
 from tests.factories import make_backup, make_operation, make_site
@@ -93,6 +94,22 @@ def test_the_stale_incident_opens_once_and_resolves_with_a_new_backup(site):
     assert engine.incidents_check() == 1
     assert Incident.objects.get(pk=incident.pk).resolved_at is not None
     assert [kind for kind, _ in alerts(site)] == ["opened", "resolved"]
+
+
+def test_an_open_stale_incident_says_how_old_the_copy_is_now_without_a_second_alert(site):
+    """The dashboard and the site page read the incident: three days later it must not still
+    say the age it opened with. Its words move on; it stays one incident with one alert."""
+    backup = make_backup(site, type=Backup.AUTO, age=timedelta(days=9))
+    assert engine.incidents_check() == 1
+    (incident,) = Incident.objects.filter(site=site, cause=Incident.Cause.STALE)
+    version = Site.objects.get(pk=site.pk).version
+    Backup.objects.filter(pk=backup.pk).update(requested_at=timezone.now() - timedelta(days=12))
+    assert engine.incidents_check() == 1  # a change the pages show
+    assert Incident.objects.get(pk=incident.pk).text == "The newest READY backup is 12 days old."
+    assert Incident.objects.filter(site=site).count() == 1
+    assert [kind for kind, _ in alerts(site)] == ["opened"]
+    assert Site.objects.get(pk=site.pk).version > version
+    assert engine.incidents_check() == 0  # the same words again: nothing to say
 
 
 def test_a_complete_snapshot_keeps_a_site_fresh_and_the_expected_age_is_the_sites(site):
