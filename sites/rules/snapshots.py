@@ -129,14 +129,19 @@ def kept_apart_words(snapshot: Snapshot) -> str:
     return KEPT_APART_WORDS.get(snapshot.taken_for, "")
 
 
+# Why a snapshot a queued or running restore (an undo too), or a running preview, reads is kept.
+READ_NOW = "read by a restore or a restore preview now"
+
+
 @dataclass(frozen=True)
 class Uses:
     """What still needs a preview reading or a safety snapshot: the end of each restore it is
-    the safety snapshot of (None while it runs), whether a restore reading it runs (an Undo),
+    the safety snapshot of (None while it runs), whether a restore (an Undo) or a preview reads it
+    now (`_read_now`),
     and each preview reading it (running, asked at)."""
 
     restores_ended: list[datetime | None] = field(default_factory=list)
-    read_by_restore: bool = False
+    read_now: bool = False
     previews: list[tuple[bool, datetime]] = field(default_factory=list)
     # Each Wix restore it is the reading of: whether its changes are counted yet.
     readings_counted: list[bool] = field(default_factory=list)
@@ -147,8 +152,8 @@ def kept_apart(snapshot: Snapshot, uses: Uses, now: datetime) -> str:
     whatever it was taken for (one may serve as the other too)."""
     if snapshot.pinned:
         return "pinned"
-    if uses.read_by_restore:
-        return "read by a restore"
+    if uses.read_now:
+        return READ_NOW
     for ended in uses.restores_ended:
         if ended is None or now - ended < SAFETY_KEPT:
             return "safety snapshot of a recent restore (Undo)"
@@ -164,8 +169,9 @@ def kept_apart(snapshot: Snapshot, uses: Uses, now: datetime) -> str:
     return ""
 
 
-def _uses(snapshots: list[Snapshot]) -> dict[str, Uses]:
-    """What needs each of these snapshots, in four queries (none when there are none)."""
+def _uses(snapshots: list[Snapshot], read_now: set[str]) -> dict[str, Uses]:
+    """What needs each of these snapshots (`read_now`: those a restore or a preview reads, see
+    `_read_now`), in three queries (none when there are none)."""
     if not snapshots:
         return {}
     ids = [s.pk for s in snapshots]
@@ -174,12 +180,6 @@ def _uses(snapshots: list[Snapshot]) -> dict[str, Uses]:
         "safety_id", "operation__state", "operation__finished_at"
     ):
         ended[str(safety_id)].append(None if state in Operation.RUNNING else finished)
-    reading = {
-        str(pk)
-        for pk in RestoreRun.objects.filter(
-            source_id__in=ids, operation__state__in=Operation.RUNNING
-        ).values_list("source_id", flat=True)
-    }
     previews: dict[str, list[tuple[bool, datetime]]] = defaultdict(list)
     for live_id, state, asked in Preview.objects.filter(live_id__in=ids).values_list(
         "live_id", "state", "created_at"
@@ -191,12 +191,9 @@ def _uses(snapshots: list[Snapshot]) -> dict[str, Uses]:
     ):
         counted[str(reading_id)].append(counted_at is not None)
     return {
-        str(pk): Uses(ended[str(pk)], str(pk) in reading, previews[str(pk)], counted[str(pk)])
+        str(pk): Uses(ended[str(pk)], str(pk) in read_now, previews[str(pk)], counted[str(pk)])
         for pk in ids
     }
-
-
-READ_NOW = "read by a restore or a restore preview now"
 
 
 def _read_now(site: Site) -> set[str]:
@@ -241,11 +238,11 @@ def retention_preview(
             apart.append(s)
     refs = [SnapshotRef(pk, s.started_at, s.pinned) for pk, s in complete.items()]
     plan = plan_retention(refs, rules or retention_rules(site), tz=owner_time_zone(site))
-    uses = _uses(apart)
-    why = {s.pk: kept_apart(s, uses[str(s.pk)], now) for s in apart}
     # A snapshot a restore or a preview still has to read stays until it is done, whatever the
     # rules say: pruned under it, the restore would fail half-written or the preview vanish.
-    busy = _read_now(site) if plan.pruned else set()
+    busy = _read_now(site) if plan.pruned or apart else set()
+    uses = _uses(apart, busy)
+    why = {s.pk: kept_apart(s, uses[str(s.pk)], now) for s in apart}
     return RetentionPreview(
         kept=[(complete[pk], plan.reasons[pk]) for pk in plan.kept]
         + [(complete[pk], READ_NOW) for pk in plan.pruned if pk in busy],
