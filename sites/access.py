@@ -18,6 +18,17 @@ from .models import AlertChannel, Backup, Operation, Preview, PreviewChange, Sit
 Person = AbstractBaseUser | AnonymousUser
 
 
+def as_uuid(value: Any) -> UUID | None:
+    """An id from a URL or a form as a UUID, or None when it is not one (every lookup by such an
+    id answers None or 404 for it, as for an id of nobody's)."""
+    if isinstance(value, UUID):
+        return value
+    try:
+        return UUID(str(value))
+    except ValueError:
+        return None
+
+
 def visible_sites(person: Person) -> QuerySet[Site]:
     """The sites this person may see (the dashboard, and every poll's version read)."""
     return Site.objects.filter(owner_id=person.pk)
@@ -46,12 +57,9 @@ def visible_operations(person: Person) -> QuerySet[Operation]:
 def site_to_view(person: Person, site_id: Any) -> Site:
     """A site this person may see, or 404; it carries the owner's time zone (`owner_time_zone`,
     None when never chosen), which its pages are drawn in: one query fewer per page."""
-    if person.pk is None:
-        raise Http404  # signed out: nobody's site
-    try:
-        site_id = site_id if isinstance(site_id, UUID) else UUID(str(site_id))
-    except ValueError:
-        raise Http404 from None
+    site_id = as_uuid(site_id)
+    if person.pk is None or site_id is None:
+        raise Http404  # signed out, or not an id: nobody's site
     # Every page of a site reads it first: compiled once and prepared (sites/batch.py).
     _, (found,) = fetch_prepared(
         "site-to-view",

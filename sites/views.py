@@ -45,6 +45,14 @@ def _site_for(request: HttpRequest, site_id: Any, *, change: bool = False) -> Si
     return site
 
 
+def _page_number(request: HttpRequest) -> int:
+    """`?page=` of a paged list; a page number that is not one gives the newest page."""
+    try:
+        return int(request.GET.get("page") or 1)
+    except ValueError:
+        return 1
+
+
 def _zone_name(request: HttpRequest) -> str:
     if not hasattr(request, "_wbm_zone"):
         name = Profile.objects.filter(user=request.user).values_list("time_zone", flat=True)
@@ -233,10 +241,7 @@ def site_live(request: HttpRequest, site_id: Any) -> HttpResponse:
 def site_activity(request: HttpRequest, site_id: Any) -> HttpResponse:
     """The whole log, a page at a time, optionally of one kind (?kind=, ?page=)."""
     site = _site_for(request, site_id)
-    try:
-        number = int(request.GET.get("page") or 1)
-    except ValueError:
-        number = 1  # a page number that is not one: the newest page
+    number = _page_number(request)
     try:
         page = pages.activity_page(site=site, kind=request.GET.get("kind", ""), number=number)
     except pages.UnknownKind as problem:
@@ -252,10 +257,7 @@ def site_backups(request: HttpRequest, site_id: Any) -> HttpResponse:
     """All the site's backups, a page at a time (?page=), each offering what it offers on the
     site's page."""
     site = _site_for(request, site_id)
-    try:
-        number = int(request.GET.get("page") or 1)
-    except ValueError:
-        number = 1  # a page number that is not one: the newest page
+    number = _page_number(request)
     page = pages.backups_page(site=site, number=number)
     return _render(request, "sites/backups.html", {"page": page, "site": site})
 

@@ -8,6 +8,7 @@ from django.db.models import Subquery
 
 from .. import rules
 from ..models import Site
+from .paging import Paged, page_of
 from .rows import BackupView, backup_snapshot_views, backup_snapshots_queryset
 from .site import BackupRow, backup_rows
 
@@ -15,14 +16,8 @@ PAGE_SIZE = 50
 
 
 @dataclass
-class BackupsPage:
+class BackupsPage(Paged):
     rows: list[BackupRow]
-    number: int
-    has_older: bool
-
-    @property
-    def has_newer(self) -> bool:
-        return self.number > 1
 
     @property
     def slots(self) -> int:
@@ -30,15 +25,11 @@ class BackupsPage:
 
 
 def backups_page(*, site: Site, number: int = 1) -> BackupsPage:
-    """One page of the site's backups: a row more than shown says whether older ones exist (no
-    count over all of them)."""
-    number = max(number, 1)
-    start = (number - 1) * PAGE_SIZE
-    found = rules.with_pins(site.backups.all()).values_list(*BackupView._fields)[
-        start : start + PAGE_SIZE + 1
-    ]
-    backups = [BackupView(*values) for values in found]
-    shown = backups[:PAGE_SIZE]
+    """One page of the site's backups (pages/paging.py), with what each row offers."""
+    found, number, has_older = page_of(
+        rules.with_pins(site.backups.all()).values_list(*BackupView._fields), number, PAGE_SIZE
+    )
+    shown = [BackupView(*values) for values in found]
     wix_ids = [b.wix_id for b in shown]
     pks = Subquery(site.backups.filter(wix_id__in=wix_ids).values("pk"))
     snapshots = backup_snapshot_views(list(backup_snapshots_queryset(site, pks, wix_ids)))
@@ -48,5 +39,5 @@ def backups_page(*, site: Site, number: int = 1) -> BackupsPage:
     return BackupsPage(
         rows=backup_rows(shown, work=rules.in_flight(site), slots=slots, snapshots=snapshots),
         number=number,
-        has_older=len(backups) > PAGE_SIZE,
+        has_older=has_older,
     )

@@ -10,7 +10,6 @@ A live fragment carries two values in its poll URL:
 
 import hashlib
 import time
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -48,15 +47,6 @@ def dashboard_version_text(versions: Iterable[tuple[Any, int]]) -> str:
     return hashlib.blake2b(parts.encode(), digest_size=8).hexdigest()
 
 
-def _uuid(value: Any) -> uuid.UUID | None:
-    if isinstance(value, uuid.UUID):
-        return value
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
-
-
 # The three reads below run for every poll of every open page: each is compiled once and
 # prepared on the server (sites/batch.py), one row by its key, with no ordering (the model's
 # default would cost the ORM more than the database).
@@ -66,7 +56,7 @@ def site_version(
     *, owner: AbstractBaseUser, site_id: Any, refresh_since: float | None = None
 ) -> str | None:
     """The version a site's page would show now, in one query (None: not the owner's site)."""
-    site_id = _uuid(site_id)
+    site_id = access.as_uuid(site_id)
     if owner.pk is None or site_id is None:
         return None
     (rows,), _ = fetch_prepared(
@@ -99,7 +89,7 @@ def dashboard_version(*, owner: AbstractBaseUser) -> str:
 
 def operation_version(*, owner: AbstractBaseUser, site_id: Any, operation_id: Any) -> str | None:
     """The version an operation's page would show now, in one query (None: not the owner's)."""
-    site_id, operation_id = _uuid(site_id), _uuid(operation_id)
+    site_id, operation_id = access.as_uuid(site_id), access.as_uuid(operation_id)
     if owner.pk is None or site_id is None or operation_id is None:
         return None
     (rows,), _ = fetch_prepared(
@@ -154,16 +144,8 @@ def finished_operations(site_ids: Iterable[Any], watched: dict[str, str]) -> dic
     if not ids:
         return {}
     # Ids come from the URL: only well-formed UUIDs reach the query.
-    valid = [i for i in ids if _is_uuid(i)]
+    valid = [i for i in ids if access.as_uuid(i) is not None]
     rows = Operation.objects.filter(pk__in=valid, site_id__in=list(site_ids)).exclude(
         state__in=Operation.RUNNING
     )
     return {str(op.pk): op for op in rows.select_related("site")}
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True

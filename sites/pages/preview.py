@@ -87,13 +87,6 @@ class ListedChange(NamedTuple):
     item_id: str
 
 
-def _uuid(value: Any) -> UUID | None:
-    try:
-        return value if isinstance(value, UUID) else UUID(str(value))
-    except ValueError:
-        return None
-
-
 def _preview_with_count(
     owner: AbstractBaseUser, preview_id: UUID, site_id: UUID, collection_id: str, kind: str
 ) -> QuerySet:
@@ -149,7 +142,7 @@ def items_page(
     The preview carries the owner's time zone (`owner_time_zone`), as `access.site_to_view`."""
     if kind not in KIND_WORDS or not collection_id:
         raise Http404
-    preview_id, site_id = _uuid(preview_id), _uuid(site_id)
+    preview_id, site_id = access.as_uuid(preview_id), access.as_uuid(site_id)
     if owner.pk is None or preview_id is None or site_id is None:
         raise Http404
     # Both reads are compiled once and prepared on the server (sites/batch.py): the list is
